@@ -1,0 +1,55 @@
+# One task runner for people and CI. `make run` and `make test` do all set-up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+export RAGAS_DO_NOT_TRACK := true
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run chat ingest test pytest lint format bench browser eval clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install the project with its dev tools
+
+ingest: setup ## Ingest the guides in seeds/
+	$(BIN)/coach ingest
+
+run: ingest ## Set up, ingest the seeds and serve the coach at http://$(HOST):$(PORT)
+	$(BIN)/coach serve --host $(HOST) --port $(PORT)
+
+chat: ingest ## Chat with the coach in the terminal
+	$(BIN)/coach chat
+
+browser: ## Debian Chromium for the browser tests (installed through apt when missing)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium for the browser tests..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium (need root); browser tests will fail"; }
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+pytest: setup browser
+	$(BIN)/python -m pytest -q
+
+test: setup browser lint pytest ## Lint and the whole test suite
+
+bench: setup ## Benchmarks (ingestion, embeddings, ask latency)
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf .coach .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,89 @@
+"""The data that flows through the coach: chunks, retrieved passages, citations, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a guide, as stored in Chroma (metadata names match the store's)."""
+
+    chunk_id: str
+    text: str
+    source: str  # file name in seeds/
+    title: str  # the guide's title
+    section: str  # heading path, "Your Learning Roadmap > Foundation"
+    position: int  # order of the chunk within its guide
+    tokens: int
+    content_hash: str
+
+    def metadata(self) -> dict[str, str | int]:
+        """Chroma metadata (everything but id and text)."""
+        return {
+            "source": self.source,
+            "title": self.title,
+            "section": self.section,
+            "position": self.position,
+            "tokens": self.tokens,
+            "content_hash": self.content_hash,
+        }
+
+    @classmethod
+    def from_record(cls, chunk_id: str, text: str, meta: dict) -> Chunk:
+        return cls(
+            chunk_id=chunk_id,
+            text=text,
+            source=str(meta["source"]),
+            title=str(meta.get("title", "")),
+            section=str(meta.get("section", "")),
+            position=int(meta.get("position", 0)),
+            tokens=int(meta.get("tokens", 0)),
+            content_hash=str(meta.get("content_hash", "")),
+        )
+
+
+@dataclass
+class Retrieved:
+    """A chunk found for a query, with the scores that found it."""
+
+    chunk: Chunk
+    score: float  # fused score (higher is better)
+    similarity: float | None = None  # cosine similarity of the vector match, if any
+    bm25: float | None = None
+    ranks: dict[str, int] = field(default_factory=dict)  # retriever name -> 1-based rank
+
+
+class Turn(BaseModel):
+    """One message of a conversation, as the history keeps it."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Citation(BaseModel):
+    """A numbered source of an answer: ``[id]`` in the text points here."""
+
+    id: int = Field(ge=1)
+    source: str
+    title: str
+    section: str
+    snippet: str
+    chunk_id: str
+
+
+class Answer(BaseModel):
+    """The answer contract shared by the CLI, the HTTP API and the evaluation."""
+
+    session_id: str
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    refused: bool = False
+    mode: Literal["extractive", "llm"] = "extractive"
+    message_id: str | None = None
+    grounded: bool = True
+    fallback_reason: str | None = None
+    usage: dict[str, float] | None = None

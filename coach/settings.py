@@ -1,0 +1,112 @@
+"""All configuration in one place: environment variables (``COACH_*``) and ``.env``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2-onnx-int8"
+
+
+class Settings(BaseSettings):
+    """Every knob of the coach. Defaults run offline with no key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COACH_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # Where things live
+    data_dir: Path = Field(Path(".coach"), description="All state: the Chroma store, the history DB.")
+    seeds_dir: Path = Field(Path("seeds"), description="Guides ingested by default.")
+
+    # Vector store
+    chroma_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("COACH_CHROMA_URL", "CHROMA_URL"),
+        description="A Chroma server (chroma run); embedded PersistentClient when unset.",
+    )
+    collection: str = Field("career_guides", description="Chroma collection name.")
+
+    # Conversation store
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL for sessions; default sqlite under the data dir."
+    )
+
+    # Embeddings
+    embedding_provider: Literal["local", "openai"] = Field(
+        "local", description="local (ONNX MiniLM, offline) or openai."
+    )
+    embedding_model: str | None = Field(
+        None,
+        description=f"Embedding model; default {LOCAL_EMBEDDING_MODEL} (local) "
+        "or text-embedding-3-small (openai).",
+    )
+    embedding_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call.")
+
+    # Chunking
+    chunk_tokens: int = Field(300, ge=32, le=8000, description="Max tokens in a chunk.")
+    chunk_overlap: int = Field(40, ge=0, le=2000, description="Token overlap between chunks.")
+
+    # Retrieval
+    top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answer generator.")
+    candidates: int = Field(20, ge=1, le=200, description="Candidates from each retriever.")
+    vector_weight: float = Field(1.0, ge=0, description="Weight of vector search in fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 in fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    max_per_guide: int = Field(3, ge=1, description="Cap of chunks from one guide in the context.")
+    relevance_floor: float = Field(
+        0.35, ge=-1, le=1, description="Minimum cosine similarity of the best chunk to answer."
+    )
+
+    # Conversation
+    history_tokens: int = Field(800, ge=0, description="Token budget of history used per turn.")
+
+    # Answer generation
+    generator: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive (offline) or llm (OpenAI-compatible)."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "COACH_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "COACH_OPENAI_BASE_URL")
+    )
+    chat_model: str = Field("gpt-4o-mini", description="Chat model for llm mode.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds per LLM request.")
+    llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx.")
+    temperature: float = Field(0.1, ge=0, le=2)
+    context_tokens: int = Field(3000, ge=200, description="Token budget of retrieved context.")
+    answer_sentences: int = Field(5, ge=1, le=20, description="Max statements, extractive mode.")
+
+    # HTTP service
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = Field(None, description="If set, /api/* requires Bearer auth.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to embed.")
+    max_message_chars: int = Field(4000, ge=1)
+    max_body_bytes: int = Field(64_000, ge=1024)
+    rate_limit_per_minute: int = Field(120, ge=0, description="Per client; 0 disables.")
+
+    # Evaluation judge (ragas LLM metrics)
+    judge_model: str | None = Field(None, description="Judge model for LLM-based ragas metrics.")
+
+    @cached_property
+    def embedding_model_name(self) -> str:
+        """The embedding model in force for the chosen provider."""
+        if self.embedding_model:
+            return self.embedding_model
+        return LOCAL_EMBEDDING_MODEL if self.embedding_provider == "local" else (
+            "text-embedding-3-small"
+        )
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def history_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'history.db').resolve()}"

@@ -1,0 +1,141 @@
+"""The Chroma collection of guide chunks: embedded by default, a Chroma server when configured."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+from langchain_core.embeddings import Embeddings
+
+from coach.embeddings import embedding_model_id
+from coach.errors import ConfigError, EmbeddingMismatchError, StoreUnavailableError
+from coach.schema import Chunk
+from coach.settings import Settings
+
+MODEL_KEY = "embedding_model"
+
+
+def make_chroma_client(settings: Settings) -> ClientAPI:
+    """A ``PersistentClient`` under the data dir, or an ``HttpClient`` for ``CHROMA_URL``."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigError(f"CHROMA_URL must look like http://host:8000, not {url.geturl()!r}")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            raise StoreUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_url}: {exc}. "
+                "Start it (chroma run) or unset CHROMA_URL to use the embedded store."
+            ) from exc
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class GuideStore:
+    """Reads and writes the chunks of the guides; guards against mixing embedding models."""
+
+    def __init__(self, client: ClientAPI, name: str, embeddings: Embeddings) -> None:
+        self.client = client
+        self.name = name
+        self.embeddings = embeddings
+        self.model_id = embedding_model_id(embeddings)
+        self._collection: Collection | None = None
+        self._chunks_cache: tuple[int, list[Chunk]] | None = None
+
+    @property
+    def collection(self) -> Collection:
+        """The collection, created on first use and checked against the embedding model."""
+        if self._collection is None:
+            collection = self.client.get_or_create_collection(
+                self.name,
+                embedding_function=None,
+                metadata={MODEL_KEY: self.model_id},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            stored = (collection.metadata or {}).get(MODEL_KEY)
+            if stored and stored != self.model_id:
+                raise EmbeddingMismatchError(str(stored), self.model_id)
+            self._collection = collection
+        return self._collection
+
+    def reset(self) -> None:
+        """Drop every chunk (and the recorded embedding model)."""
+        try:
+            self.client.delete_collection(self.name)
+        except Exception:  # noqa: S110 - absent already; chromadb raises NotFoundError/ValueError
+            pass
+        self._collection = None
+        self._chunks_cache = None
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def stored_hashes(self) -> dict[str, tuple[str, str]]:
+        """chunk_id -> (source, content_hash) of everything stored."""
+        got = self.collection.get(include=["metadatas"])
+        return {
+            chunk_id: (str(meta.get("source", "")), str(meta.get("content_hash", "")))
+            for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
+    def write(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Insert or replace ``chunks`` with their precomputed vectors."""
+        if not chunks:
+            return
+        self.collection.upsert(
+            ids=[c.chunk_id for c in chunks],
+            documents=[c.text for c in chunks],
+            metadatas=[c.metadata() for c in chunks],  # type: ignore[misc]
+            embeddings=[list(v) for v in vectors],  # type: ignore[arg-type]
+        )
+        self._chunks_cache = None
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        if chunk_ids:
+            self.collection.delete(ids=list(chunk_ids))
+            self._chunks_cache = None
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk, in guide order (cached until the collection changes)."""
+        count = self.count()
+        if self._chunks_cache is None or self._chunks_cache[0] != count:
+            got = self.collection.get(include=["documents", "metadatas"])
+            chunks = [
+                Chunk.from_record(cid, doc or "", meta or {})
+                for cid, doc, meta in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+                )
+            ]
+            chunks.sort(key=lambda c: (c.source, c.position))
+            self._chunks_cache = (count, chunks)
+        return self._chunks_cache[1]
+
+    def search(self, vector: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
+        """The ``n`` nearest chunks with their cosine similarity, best first."""
+        n = min(n, self.count())
+        if n <= 0:
+            return []
+        got = self.collection.query(
+            query_embeddings=[list(vector)],  # type: ignore[list-item]
+            n_results=n,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = got["ids"][0]
+        docs = (got["documents"] or [[]])[0]
+        metas = (got["metadatas"] or [[]])[0]
+        dists = (got["distances"] or [[]])[0]
+        return [
+            (Chunk.from_record(cid, doc or "", meta or {}), 1.0 - float(dist))
+            for cid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True)
+        ]
