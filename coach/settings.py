@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     )
 
     # Where things live
-    data_dir: Path = Field(Path(".coach"), description="All state: the Chroma store, the history DB.")
+    data_dir: Path = Field(
+        Path(".coach"), description="All state: the Chroma store, the history DB."
+    )
     seeds_dir: Path = Field(Path("seeds"), description="Guides ingested by default.")
 
     # Vector store
@@ -80,6 +82,22 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx.")
     temperature: float = Field(0.1, ge=0, le=2)
     context_tokens: int = Field(3000, ge=200, description="Token budget of retrieved context.")
+    max_output_tokens: int = Field(700, ge=16, le=16_000, description="Max tokens of an answer.")
+    llm_backoff: float = Field(
+        0.5, ge=0, description="First retry delay in seconds (doubles per retry, jittered)."
+    )
+    llm_backoff_max: float = Field(
+        20.0, ge=0, description="Longest wait between retries, Retry-After included."
+    )
+    condense_model: str | None = Field(
+        None, description="Model that makes follow-ups standalone questions; default chat_model."
+    )
+    llm_price_input: float | None = Field(
+        None, ge=0, description="USD per 1M prompt tokens; overrides the built-in price table."
+    )
+    llm_price_output: float | None = Field(
+        None, ge=0, description="USD per 1M completion tokens; overrides the built-in table."
+    )
     answer_sentences: int = Field(5, ge=1, le=20, description="Max statements, extractive mode.")
 
     # HTTP service
@@ -99,8 +117,10 @@ class Settings(BaseSettings):
         """The embedding model in force for the chosen provider."""
         if self.embedding_model:
             return self.embedding_model
-        return LOCAL_EMBEDDING_MODEL if self.embedding_provider == "local" else (
-            "text-embedding-3-small"
+        return (
+            LOCAL_EMBEDDING_MODEL
+            if self.embedding_provider == "local"
+            else ("text-embedding-3-small")
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
@@ -71,10 +72,8 @@ class GuideStore:
 
     def reset(self) -> None:
         """Drop every chunk (and the recorded embedding model)."""
-        try:
+        with contextlib.suppress(Exception):  # already absent: chromadb's error types vary
             self.client.delete_collection(self.name)
-        except Exception:  # noqa: S110 - absent already; chromadb raises NotFoundError/ValueError
-            pass
         self._collection = None
         self._chunks_cache = None
 

@@ -1,0 +1,153 @@
+"""The conversational retrieval chain: history → standalone query → retrieval → cited answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from coach.conversation import build_queries, trim_history
+from coach.errors import InputError, NotFoundError
+from coach.generators.base import AnswerGenerator, Draft
+from coach.generators.extractive import refusal_draft
+from coach.guard import is_career_question, is_override_attempt
+from coach.history import HistoryStore
+from coach.retrieval import HybridRetriever, Query, Retrieval
+from coach.schema import Answer, Turn
+from coach.settings import Settings
+
+HISTORY_TURNS = 20
+
+
+@dataclass
+class Delta:
+    """A piece of the answer text, as it is produced."""
+
+    text: str
+
+
+@dataclass
+class Completed:
+    """The stored answer, with what retrieval found for it."""
+
+    answer: Answer
+    retrieval: Retrieval
+    standalone: str
+    history: list[Turn] = field(default_factory=list)
+
+
+StreamEvent = Delta | Completed
+RefusalReason = Literal["not_covered", "off_topic", "injection"]
+
+
+class Coach:
+    """Answers questions from the guides, one conversation (session) at a time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: HybridRetriever,
+        generator: AnswerGenerator,
+        history: HistoryStore,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.generator = generator
+        self.history = history
+
+    def clean_question(self, question: str) -> str:
+        """The question trimmed, or an InputError saying what is wrong with it."""
+        if not isinstance(question, str):
+            raise InputError("The message must be text.")
+        question = question.strip()
+        if not question:
+            raise InputError("The message is empty: ask the coach a question.")
+        limit = self.settings.max_message_chars
+        if len(question) > limit:
+            raise InputError(f"The message is {len(question)} characters; the limit is {limit}.")
+        return question
+
+    def open_session(self, session_id: str | None) -> str:
+        """The given session (which must exist) or a new one."""
+        if session_id is None:
+            return self.history.create_session()
+        if not self.history.exists(session_id):
+            raise NotFoundError(f"Unknown session '{session_id}'. Omit it to start a new one.")
+        return session_id
+
+    def queries_for(self, question: str, history: list[Turn]) -> tuple[list[Query], str]:
+        """Retrieval queries and the standalone question (offline follow-up expansion)."""
+        return build_queries(question, history, self.retriever.keyword_index.idf)
+
+    def stream(self, question: str, session_id: str | None = None) -> Iterator[StreamEvent]:
+        """Answer ``question`` in ``session_id`` (new when None): text pieces, then Completed.
+
+        The user's message is stored before anything can fail, so no fault loses it.
+        """
+        question = self.clean_question(question)
+        session_id = self.open_session(session_id)
+        turns = trim_history(
+            self.history.recent_turns(session_id, HISTORY_TURNS), self.settings.history_tokens
+        )
+        self.history.add_message(session_id, "user", question)
+        queries, standalone = self.queries_for(question, turns)
+        retrieval = Retrieval(context=[], best_similarity=-1.0)
+        reason: RefusalReason | None = "injection" if is_override_attempt(question) else None
+        if reason is None:
+            retrieval = self.retriever.retrieve(queries)
+            reason = self._coverage_refusal(question, retrieval)
+        draft: Draft | None = None
+        if reason is not None:
+            draft = refusal_draft(reason)
+            yield Delta(draft.text)
+        else:
+            for item in self.generator.stream(standalone, retrieval.context, turns):
+                if isinstance(item, Draft):
+                    draft = item
+                else:
+                    yield Delta(item)
+        assert draft is not None, "generators end with a Draft"
+        message_id = self.history.add_message(
+            session_id,
+            "assistant",
+            draft.text,
+            citations=draft.citations,
+            refused=draft.refused,
+            mode=draft.mode,
+            meta={
+                "standalone": standalone,
+                "retrieved": [r.chunk.chunk_id for r in retrieval.context],
+                "grounded": draft.grounded,
+                "fallback_reason": draft.fallback_reason,
+                "usage": draft.usage,
+            },
+        )
+        answer = Answer(
+            session_id=session_id,
+            answer=draft.text,
+            citations=draft.citations,
+            refused=draft.refused,
+            mode="llm" if draft.mode == "llm" else "extractive",
+            message_id=message_id,
+            grounded=draft.grounded,
+            fallback_reason=draft.fallback_reason,
+            usage=draft.usage,
+        )
+        yield Completed(answer=answer, retrieval=retrieval, standalone=standalone, history=turns)
+
+    def run(self, question: str, session_id: str | None = None) -> Completed:
+        """The completed answer with its retrieval details (for the eval and tests)."""
+        for event in self.stream(question, session_id):
+            if isinstance(event, Completed):
+                return event
+        raise RuntimeError("the chain ended without an answer")
+
+    def ask(self, question: str, session_id: str | None = None) -> Answer:
+        """The answer contract for ``question``."""
+        return self.run(question, session_id).answer
+
+    def _coverage_refusal(self, question: str, retrieval: Retrieval) -> RefusalReason | None:
+        """Decline when nothing in the guides is close enough to the question."""
+        if retrieval.context and retrieval.best_similarity >= self.settings.relevance_floor:
+            return None
+        return "not_covered" if is_career_question(question) else "off_topic"

@@ -1,0 +1,267 @@
+"""The ``coach`` command line: ingest, ask, chat, serve, eval."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from coach.errors import CoachError
+from coach.settings import Settings
+
+console = Console()
+errors = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _settings_help() -> str:
+    """Every setting with its environment variable and default, for ``coach --help``."""
+    lines = ["Settings (environment variables or .env):", ""]
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        env = getattr(alias, "choices", [None])[0] if alias else f"COACH_{name.upper()}"
+        default = field.default if field.default_factory is None else field.default_factory()  # type: ignore[call-arg]
+        shown = "unset" if default is None else default
+        about = f" — {field.description}" if field.description else ""
+        lines.append(f"  {env} (default: {shown}){about}")
+    return "\n\n".join(["Career Coach: answers from curated career guides, with citations."]) + (
+        "\n\n" + "\n".join(lines)
+    )
+
+
+app = typer.Typer(
+    help=_settings_help(),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[bold red]Error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def friendly_errors(command: F) -> F:
+    """One clear line instead of a traceback for every failure the user can act on."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CoachError as exc:
+            raise fail(str(exc)) from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise fail(f"Invalid setting — {problems}. See coach --help.") from None
+        except KeyboardInterrupt:
+            raise fail("Interrupted.", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        yield progress
+
+
+def _run_ingest(parts: Any, paths: list[Path], reset: bool, quiet: bool = False) -> Any:
+    from ingest.pipeline import run_ingest
+
+    if quiet:
+        return run_ingest(paths, parts.store, parts.settings, reset=reset)
+    with _progress("Ingesting") as progress:
+        return run_ingest(paths, parts.store, parts.settings, reset=reset, progress=progress)
+
+
+def _build(ensure_ingested: bool = True, quiet: bool = False) -> Any:
+    """Build the coach; ingest the seeds first when the store is empty."""
+    from coach.factory import build
+
+    parts = build(load_settings())
+    if ensure_ingested and parts.store.count() == 0:
+        if not quiet:
+            errors.print(f"The store is empty: ingesting {parts.settings.seeds_dir} first…")
+        report = _run_ingest(parts, [parts.settings.seeds_dir], reset=False, quiet=quiet)
+        if report.chunks_total == 0:
+            raise fail(f"No guides found in {parts.settings.seeds_dir}: add .md or .txt files.")
+    return parts
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    path: Annotated[
+        Path | None, typer.Argument(help="A guide or a folder of guides (default: seeds/).")
+    ] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Drop the store and rebuild it.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Chunk, embed and store the guides (idempotent and incremental)."""
+    from ingest.report import render_report
+
+    from coach.factory import build
+
+    parts = build(load_settings())  # lazy: the store is not opened until ingestion
+    target = path or parts.settings.seeds_dir
+    report = _run_ingest(parts, [target], reset=reset, quiet=as_json)
+    if as_json:
+        console.print_json(json.dumps(report.to_dict()))
+    else:
+        render_report(report, console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def print_answer(answer: Any, streamed: bool = False) -> None:
+    """The answer, then its sources, for people."""
+    if not streamed:
+        console.print(escape(answer.answer))
+    if answer.citations:
+        console.print()
+        console.print("[bold]Sources[/]")
+        for c in answer.citations:
+            where = f"{c.title} › {c.section}" if c.section else c.title
+            console.print(f"  [cyan][{c.id}][/] {escape(where)} [dim]({escape(c.source)})[/]")
+
+
+@app.command()
+@friendly_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    session: Annotated[
+        str | None, typer.Option("--session", help="Continue this conversation.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer contract as JSON.")
+    ] = False,
+) -> None:
+    """Ask one question (optionally within a conversation)."""
+    from coach.chain import Completed, Delta
+
+    parts = _build(quiet=as_json)
+    if as_json:
+        answer = parts.coach.ask(question, session)
+        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+        return
+    for event in parts.coach.stream(question, session):
+        if isinstance(event, Delta):
+            console.print(escape(event.text), end="")
+        elif isinstance(event, Completed):
+            console.print()
+            print_answer(event.answer, streamed=True)
+            console.print(f"\n[dim]session: {event.answer.session_id}[/]")
+
+
+CHAT_HELP = "Commands: /new (new conversation), /sources (last answer's sources), /quit"
+
+
+@app.command()
+@friendly_errors
+def chat(
+    session: Annotated[
+        str | None, typer.Option("--session", help="Continue this conversation.")
+    ] = None,
+) -> None:
+    """Chat with the coach in the terminal."""
+    from coach.chain import Completed, Delta
+
+    parts = _build()
+    console.print(
+        "[bold]Career Coach[/] — ask about moving from backend development into AI roles."
+    )
+    console.print(f"[dim]{CHAT_HELP}[/]")
+    session_id = parts.coach.open_session(session) if session else None
+    last = None
+    while True:
+        try:
+            question = console.input("\n[bold green]you>[/] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            break
+        command = question.strip().lower()
+        if command in ("/quit", "/exit", "/q"):
+            break
+        if command == "/new":
+            session_id, last = None, None
+            console.print("[dim]New conversation.[/]")
+            continue
+        if command == "/sources":
+            if last is None or not last.citations:
+                console.print("[dim]No sources yet.[/]")
+            else:
+                for c in last.citations:
+                    console.print(
+                        f"[cyan][{c.id}][/] [bold]{escape(c.title)}[/] › {escape(c.section)}"
+                    )
+                    console.print(f"    {escape(c.snippet)}", style="dim")
+            continue
+        if command.startswith("/"):
+            console.print(f"[dim]Unknown command. {CHAT_HELP}[/]")
+            continue
+        if not command:
+            continue
+        try:
+            console.print("[bold magenta]coach>[/] ", end="")
+            for event in parts.coach.stream(question, session_id):
+                if isinstance(event, Delta):
+                    console.print(escape(event.text), end="")
+                elif isinstance(event, Completed):
+                    console.print()
+                    last = event.answer
+                    session_id = last.session_id
+                    print_answer(last, streamed=True)
+        except CoachError as exc:
+            errors.print(f"[bold red]Error:[/] {escape(str(exc))}")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: COACH_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: COACH_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API and the chat widget."""
+    import uvicorn
+    from api.app import create_app
+
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    app()

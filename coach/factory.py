@@ -1,0 +1,72 @@
+"""Builds the coach's parts from the settings, once; everything else receives them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from langchain_core.embeddings import Embeddings
+
+from coach.chain import Coach
+from coach.embeddings import make_embeddings
+from coach.errors import ConfigError
+from coach.generators.base import AnswerGenerator
+from coach.history import HistoryStore
+from coach.retrieval import HybridRetriever
+from coach.settings import Settings
+from coach.store import GuideStore, make_chroma_client
+from coach.tokens import install_offline_vocabularies
+
+if TYPE_CHECKING:
+    from coach.llm.condense import QueryRewriter
+
+
+def make_generator(settings: Settings, embeddings: Embeddings) -> AnswerGenerator:
+    """The answer generator the settings ask for (the LLM one falls back to extractive)."""
+    from coach.generators.extractive import ExtractiveGenerator
+
+    extractive = ExtractiveGenerator(embeddings, max_statements=settings.answer_sentences)
+    if settings.generator == "extractive":
+        return extractive
+    if settings.generator == "llm":
+        from coach.generators.llm import LLMGenerator
+        from coach.llm.client import make_chat_model
+
+        return LLMGenerator(make_chat_model(settings), settings, fallback=extractive)
+    raise ConfigError(f"Unknown generator '{settings.generator}'; use 'extractive' or 'llm'.")
+
+
+def make_rewriter(settings: Settings) -> QueryRewriter | None:
+    """The LLM condense step for follow-ups when generator=llm; None keeps the offline one."""
+    if settings.generator != "llm":
+        return None
+    from coach.llm.condense import QueryRewriter
+
+    return QueryRewriter.from_settings(settings)
+
+
+def make_store(settings: Settings, embeddings: Embeddings | None = None) -> GuideStore:
+    """The Chroma-backed guide store."""
+    install_offline_vocabularies()
+    embeddings = embeddings or make_embeddings(settings)
+    return GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+
+
+@dataclass
+class Parts:
+    """Everything built from the settings; the CLI, the API and the eval share it."""
+
+    settings: Settings
+    store: GuideStore
+    history: HistoryStore
+    coach: Coach
+
+
+def build(settings: Settings) -> Parts:
+    """Build every client once."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = make_store(settings)
+    history = HistoryStore(settings.history_url)
+    generator = make_generator(settings, store.embeddings)
+    coach = Coach(settings, HybridRetriever(store, settings), generator, history)
+    return Parts(settings=settings, store=store, history=history, coach=coach)

@@ -1,0 +1,46 @@
+"""Word-level text analysis shared by BM25 and follow-up expansion."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-]*[a-z0-9+#]|[a-z0-9]")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his
+    how i if in into is it its itself just me more most my myself no nor not now of off
+    on once only or other our ours ourselves out over own same she should so some such
+    than that the their theirs them themselves then there these they this those through
+    to too under until up very was we were what when where which while who whom why will
+    with would you your yours yourself yourselves ill im ive id youre dont doesnt isnt
+    cant wont whats hows thats lets get got go going gonna want wanted need needs like
+    really much many well thing things tell told say said know think thinking make way
+    could should might may must shall please thanks thank hi hello hey ok okay yes yeah
+    sure one two""".split()
+)
+
+
+def _stem(word: str) -> str:
+    """A light plural/verb-ending fold so 'skills' meets 'skill'."""
+    if not word.isalpha():
+        return word
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            if suffix == "es" and not word.endswith(("ches", "shes", "sses", "xes")):
+                continue
+            if suffix == "s" and word.endswith("ss"):
+                continue
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, punctuation dropped (keeps c++, c#, node.js, 3-6)."""
+    return _WORD.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Content terms for matching: words without stopwords, lightly stemmed."""
+    return [_stem(w) for w in words(text) if (w not in STOPWORDS and len(w) > 1) or w.isdigit()]

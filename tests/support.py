@@ -1,0 +1,28 @@
+"""Helpers shared by tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coach.chain import Coach
+from coach.factory import Parts, make_generator
+from coach.history import HistoryStore
+from coach.retrieval import HybridRetriever
+from coach.settings import Settings
+from coach.store import GuideStore
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test: defaults, a private data dir, the repo's seeds, no .env."""
+    return Settings(_env_file=None, data_dir=data_dir, seeds_dir=SEEDS, **overrides)  # type: ignore[call-arg]
+
+
+def build_parts(settings: Settings, store: GuideStore, db_path: Path) -> Parts:
+    """A coach over ``store`` with its own conversation database."""
+    history = HistoryStore(f"sqlite:///{db_path}")
+    generator = make_generator(settings, store.embeddings)
+    coach = Coach(settings, HybridRetriever(store, settings), generator, history)
+    return Parts(settings=settings, store=store, history=history, coach=coach)
