@@ -138,11 +138,17 @@ def main() -> None:
     pipe_rate, raw_rate = bench_embeddings(texts)
     latencies, chunks = bench_ask()
     table = Table("measure", "value", "target")
-    table.add_row(f"ingest seeds from empty ({chunks} chunks, median of {ROUNDS})", f"{ingest_s:.2f} s", "< 5 s")
+    table.add_row(
+        f"ingest seeds from empty ({chunks} chunks, median of {ROUNDS})",
+        f"{ingest_s:.2f} s",
+        "< 5 s",
+    )
     table.add_row("embedding: pipeline (batched)", f"{pipe_rate:.0f} texts/s", "")
     table.add_row("embedding: raw ONNX, one text per run", f"{raw_rate:.0f} texts/s", "")
     table.add_row("embedding ratio pipeline / raw", f"{pipe_rate / raw_rate:.2f}x", "≥ 1x")
-    table.add_row(f"ask p50 ({len(latencies)} questions)", f"{percentile(latencies, 50):.1f} ms", "< 50 ms")
+    table.add_row(
+        f"ask p50 ({len(latencies)} questions)", f"{percentile(latencies, 50):.1f} ms", "< 50 ms"
+    )
     table.add_row("ask p95", f"{percentile(latencies, 95):.1f} ms", "")
     console.print(table)
 

@@ -148,6 +148,6 @@ class Coach:
 
     def _coverage_refusal(self, question: str, retrieval: Retrieval) -> RefusalReason | None:
         """Decline when nothing in the guides is close enough to the question."""
-        if retrieval.context and retrieval.best_similarity >= self.settings.relevance_floor:
+        if retrieval.context and retrieval.relevance >= self.settings.relevance_floor:
             return None
         return "not_covered" if is_career_question(question) else "off_topic"

@@ -19,7 +19,7 @@ from coach.errors import CoachError
 from coach.settings import Settings
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -27,8 +27,7 @@ def _settings_help() -> str:
     """Every setting with its environment variable and default, for ``coach --help``."""
     lines = ["Settings (environment variables or .env):", ""]
     for name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        env = getattr(alias, "choices", [None])[0] if alias else f"COACH_{name.upper()}"
+        env = Settings.env_name(name)
         default = field.default if field.default_factory is None else field.default_factory()  # type: ignore[call-arg]
         shown = "unset" if default is None else default
         about = f" — {field.description}" if field.description else ""
@@ -63,7 +62,7 @@ def friendly_errors(command: F) -> F:
             raise fail(str(exc)) from None
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                f"{Settings.env_name(str(e['loc'][0])) if e['loc'] else 'settings'}: {e['msg']}"
                 for e in exc.errors()
             )
             raise fail(f"Invalid setting — {problems}. See coach --help.") from None
@@ -125,9 +124,8 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Chunk, embed and store the guides (idempotent and incremental)."""
-    from ingest.report import render_report
-
     from coach.factory import build
+    from ingest.report import render_report
 
     parts = build(load_settings())  # lazy: the store is not opened until ingestion
     target = path or parts.settings.seeds_dir
@@ -252,6 +250,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the chat widget."""
     import uvicorn
+
     from api.app import create_app
 
     settings = load_settings()

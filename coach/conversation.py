@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from coach.keywords import STOPWORDS, terms, words
-from coach.retrieval import Query
+from coach.retrieval import COMMON_IDF, Query
 from coach.schema import Turn
 from coach.tokens import count_tokens
 
@@ -17,6 +17,31 @@ _ANAPHORA = re.compile(
     r"more|also|same|such)\b",
     re.IGNORECASE,
 )
+
+
+# What a question is after, and the words the guides use for it ("how long" → "months").
+_INTENTS = [
+    (
+        re.compile(
+            r"how (long|quickly|fast|soon)|how much time|how many (months|weeks|years)|"
+            r"timeline|time ?frame|duration",
+            re.IGNORECASE,
+        ),
+        "timeline months weeks",
+    ),
+    (
+        re.compile(
+            r"salar|earn|\bpay|paid|compensation|income|wage|how much .*\bmake\b|\$",
+            re.IGNORECASE,
+        ),
+        "salary range earning $",
+    ),
+]
+
+
+def intent_terms(question: str) -> str:
+    """Guide vocabulary for what the question is after, or an empty string."""
+    return " ".join(words for pattern, words in _INTENTS if pattern.search(question))
 
 
 def trim_history(turns: list[Turn], max_tokens: int) -> list[Turn]:
@@ -47,8 +72,8 @@ def salient_words(history: list[Turn], question: str, idf: dict[str, float]) -> 
             if word in STOPWORDS:
                 continue
             stem = terms(word)
-            if not stem or stem[0] in asked or stem[0] not in idf:
-                continue
+            if not stem or stem[0] in asked or idf.get(stem[0], 0.0) < COMMON_IDF:
+                continue  # unknown to the guides, or in most chunks: no help to retrieval
             score = idf[stem[0]] * (0.7**age)  # recent turns count more
             scored[word] = max(scored.get(word, 0.0), score)
     ranked = sorted(scored, key=lambda w: (-scored[w], w))
@@ -61,15 +86,19 @@ def build_queries(
     """Queries to retrieve with, and the standalone question for the answer generator.
 
     The raw question always runs; with history, a copy expanded with salient earlier words
-    runs too, at full weight when the question looks like a follow-up.
+    runs too, at full weight when the question looks like a follow-up. Questions after a
+    duration or a salary also run with the words the guides use for them.
     """
-    queries = [Query(question)]
-    if not history:
-        return queries, question
-    extra = salient_words(history, question, idf)
-    if not extra:
-        return queries, question
-    expanded = f"{question} ({' '.join(extra)})"
-    if looks_like_follow_up(question, idf):
-        return [Query(question, 0.6), Query(expanded, 1.0)], expanded
-    return [*queries, Query(expanded, 0.4)], question
+    intent = intent_terms(question)
+    extra = salient_words(history, question, idf) if history else []
+    if extra and looks_like_follow_up(question, idf):
+        standalone = f"{question} ({' '.join(extra)})"
+        queries = [Query(question, 0.6), Query(standalone, 1.0)]
+    else:
+        standalone = question
+        queries = [Query(question)]
+        if extra:
+            queries.append(Query(f"{question} ({' '.join(extra)})", 0.4))
+    if intent:
+        queries.append(Query(f"{standalone} {intent}", 0.8))
+    return queries, standalone

@@ -21,6 +21,18 @@ STOPWORDS = frozenset(
     sure one two""".split()
 )
 
+# Everyday words that say nothing about a topic: absent from the guides, yet no sign that a
+# question is off their map ("Is it worth it?", "How long…", "Is Kubernetes useful?").
+GENERIC_WORDS = frozenset(
+    """long short good bad best better worse worth useful use used help helpful start begin
+    time take took right wrong hard easy difficult possible likely typical typically usual
+    normal average common new old big small little lot lots first next last today tomorrow
+    now soon later day days week weeks month months year years realistic realistically
+    actually exactly really idea advice recommend suggestion option options plan step steps
+    mean means expect expected chance chances enough okay fine great nice kind sort move
+    moving""".split()
+)
+
 
 def _stem(word: str) -> str:
     """A light plural/verb-ending fold so 'skills' meets 'skill'."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from rank_bm25 import BM25Okapi
 
-from coach.keywords import terms
+from coach.keywords import GENERIC_WORDS, terms
 from coach.schema import Chunk, Retrieved
 from coach.settings import Settings
 from coach.store import GuideStore
@@ -23,14 +24,19 @@ class Query:
 
 @dataclass
 class Retrieval:
-    """What retrieval found: the context and how relevant its best match is."""
+    """What retrieval found: the context and how relevant it is to the question."""
 
     context: list[Retrieved]
     best_similarity: float
+    unknown_terms: list[str] = field(default_factory=list)  # asked-for words no guide uses
+    relevance: float = -1.0  # similarity adjusted by keyword evidence; compared to the floor
 
     @property
     def sources(self) -> list[str]:
         return list(dict.fromkeys(r.chunk.source for r in self.context))
+
+
+COMMON_IDF = 0.5  # idf under this: the word is in 60% of the chunks or more
 
 
 class _KeywordIndex:
@@ -40,10 +46,16 @@ class _KeywordIndex:
         self.chunks = chunks
         docs = [terms(f"{c.title} {c.section} {c.text}") for c in chunks]
         self.bm25 = BM25Okapi(docs) if chunks else None
-        self.idf: dict[str, float] = dict(self.bm25.idf) if self.bm25 else {}
+        df = Counter(t for doc in docs for t in set(doc))
+        # Plain log(N/df): 0 for a word in every chunk (BM25's own idf floors those at a
+        # positive epsilon, which hides how common they are).
+        self.idf: dict[str, float] = {t: math.log(len(docs) / n) for t, n in df.items()}
+        self.title_terms = {c.source: frozenset(terms(c.title)) for c in chunks}
+        limit = max(2, len(docs) // 10)
+        self.distinctive = frozenset(t for t, n in df.items() if n <= limit)
 
     def search(self, text: str, n: int) -> list[tuple[Chunk, float]]:
-        query = terms(text)
+        query = [t for t in terms(text) if t not in GENERIC_WORDS]
         if self.bm25 is None or not query:
             return []
         scores = self.bm25.get_scores(query)
@@ -78,7 +90,7 @@ class HybridRetriever:
             for rank, (chunk, sim) in enumerate(self.store.search(vector, s.candidates), 1):
                 hit = found.setdefault(chunk.chunk_id, Retrieved(chunk=chunk, score=0.0))
                 hit.similarity = max(hit.similarity or -1.0, sim)
-                hit.ranks.setdefault(f"vector:{query.text[:40]}", rank)
+                hit.ranks.setdefault(f"vector:{query.text}", rank)
                 fused[chunk.chunk_id] += query.weight * s.vector_weight / (s.rrf_k + rank)
                 if query.weight >= 1.0:
                     best = max(best, sim)
@@ -87,14 +99,60 @@ class HybridRetriever:
             ):
                 hit = found.setdefault(chunk.chunk_id, Retrieved(chunk=chunk, score=0.0))
                 hit.bm25 = max(hit.bm25 or 0.0, score)
-                hit.ranks.setdefault(f"bm25:{query.text[:40]}", rank)
+                hit.ranks.setdefault(f"bm25:{query.text}", rank)
                 fused[chunk.chunk_id] += query.weight * s.bm25_weight / (s.rrf_k + rank)
+            self._boost_named_guides(query, found, fused)
         if best < 0 and found:  # only weighted-down queries ran: judge by them
             best = max(h.similarity or -1.0 for h in found.values())
         for chunk_id, score in fused.items():
             found[chunk_id].score = score
         ranked = sorted(found.values(), key=lambda r: (-r.score, r.chunk.chunk_id))
-        return Retrieval(context=self._diversify(ranked, k), best_similarity=best)
+        context = self._diversify(ranked, k)
+        main = [q for q in queries if q.weight >= 1.0] or queries
+        unknown, rare_hit = self._keyword_evidence(main, context)
+        relevance = best - s.unknown_term_penalty * min(2, len(unknown))
+        if not unknown and rare_hit:
+            relevance += s.keyword_bonus
+        return Retrieval(context, best, unknown, relevance)
+
+    def _boost_named_guides(
+        self, query: Query, found: dict[str, Retrieved], fused: dict[str, float]
+    ) -> None:
+        """Favour the guides whose title names what the query asks about ("solutions architect").
+
+        A user who talks about a role wants that role's guide; the boost is the share of the
+        query's distinctive words found in the guide's title, worth at most a first rank.
+        """
+        s = self.settings
+        index = self.keyword_index
+        asked = {t for t in terms(query.text) if index.idf.get(t, 0.0) >= COMMON_IDF}
+        if not asked or not s.title_weight:
+            return
+        for chunk_id, hit in found.items():
+            title = index.title_terms.get(hit.chunk.source, frozenset())
+            overlap = len(asked & title) / len(asked)
+            if overlap:
+                fused[chunk_id] += query.weight * s.title_weight * overlap / (s.rrf_k + 1)
+
+    def _keyword_evidence(
+        self, queries: list[Query], context: list[Retrieved]
+    ) -> tuple[list[str], bool]:
+        """Words of the question no guide uses, and whether a distinctive word was matched.
+
+        Embeddings find *something* close to any question ("dentist" lands near "become an
+        engineer"); a topic word that appears in no guide is the stronger sign of a question
+        the guides don't cover.
+        """
+        index = self.keyword_index
+        if not index.idf:
+            return [], False
+        asked = {t for q in queries for t in terms(q.text) if t.isalpha()}
+        unknown = sorted(
+            t for t in asked if t not in index.idf and t not in GENERIC_WORDS and len(t) >= 3
+        )
+        seen = {t for hit in context for t in terms(f"{hit.chunk.section} {hit.chunk.text}")}
+        rare_hit = any(t in index.distinctive and t in seen for t in asked)
+        return unknown, rare_hit
 
     def _diversify(self, ranked: list[Retrieved], k: int) -> list[Retrieved]:
         """Best first, at most ``max_per_guide`` chunks of one guide (relaxed if too few guides)."""

@@ -58,10 +58,19 @@ class Settings(BaseSettings):
     candidates: int = Field(20, ge=1, le=200, description="Candidates from each retriever.")
     vector_weight: float = Field(1.0, ge=0, description="Weight of vector search in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 in fusion.")
+    title_weight: float = Field(
+        1.0, ge=0, description="Boost for guides whose title names what is asked (0 disables)."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     max_per_guide: int = Field(3, ge=1, description="Cap of chunks from one guide in the context.")
     relevance_floor: float = Field(
-        0.35, ge=-1, le=1, description="Minimum cosine similarity of the best chunk to answer."
+        0.3, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."
+    )
+    unknown_term_penalty: float = Field(
+        0.12, ge=0, le=1, description="Relevance lost per question word that no guide uses."
+    )
+    keyword_bonus: float = Field(
+        0.12, ge=0, le=1, description="Relevance gained when a distinctive question word matches."
     )
 
     # Conversation
@@ -111,6 +120,14 @@ class Settings(BaseSettings):
 
     # Evaluation judge (ragas LLM metrics)
     judge_model: str | None = Field(None, description="Judge model for LLM-based ragas metrics.")
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable that sets ``field``."""
+        info = cls.model_fields.get(field)
+        alias = info.validation_alias if info else None
+        choices = getattr(alias, "choices", None)
+        return str(choices[0]) if choices else f"COACH_{field.upper()}"
 
     @cached_property
     def embedding_model_name(self) -> str:
