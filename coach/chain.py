@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from coach.conversation import build_queries, trim_history
 from coach.errors import InputError, NotFoundError
@@ -15,6 +15,9 @@ from coach.history import HistoryStore
 from coach.retrieval import HybridRetriever, Query, Retrieval
 from coach.schema import Answer, Turn
 from coach.settings import Settings
+
+if TYPE_CHECKING:
+    from coach.llm.condense import QueryRewriter
 
 HISTORY_TURNS = 20
 
@@ -49,11 +52,13 @@ class Coach:
         retriever: HybridRetriever,
         generator: AnswerGenerator,
         history: HistoryStore,
+        rewriter: QueryRewriter | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.generator = generator
         self.history = history
+        self.rewriter = rewriter
 
     def clean_question(self, question: str) -> str:
         """The question trimmed, or an InputError saying what is wrong with it."""
@@ -76,7 +81,15 @@ class Coach:
         return session_id
 
     def queries_for(self, question: str, history: list[Turn]) -> tuple[list[Query], str]:
-        """Retrieval queries and the standalone question (offline follow-up expansion)."""
+        """Retrieval queries and the standalone question.
+
+        With a rewriter (generator=llm) the LLM condenses a follow-up into a standalone
+        question; without one, or when it fails, the offline follow-up expansion runs.
+        """
+        if self.rewriter is not None and history:
+            rewritten = self.rewriter.rewrite(question, history)
+            if rewritten is not None:
+                return rewritten
         return build_queries(question, history, self.retriever.keyword_index.idf)
 
     def stream(self, question: str, session_id: str | None = None) -> Iterator[StreamEvent]:

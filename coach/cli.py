@@ -142,6 +142,10 @@ def print_answer(answer: Any, streamed: bool = False) -> None:
     """The answer, then its sources, for people."""
     if not streamed:
         console.print(escape(answer.answer))
+    if answer.fallback_reason:
+        console.print(f"[yellow]Note:[/] {escape(answer.fallback_reason)}")
+    if not answer.grounded:
+        console.print("[yellow]Note:[/] this answer cites no guide; check it against the sources.")
     if answer.citations:
         console.print()
         console.print("[bold]Sources[/]")

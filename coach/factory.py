@@ -62,11 +62,15 @@ class Parts:
     coach: Coach
 
 
+def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
+    """The coach over an existing store and conversation database."""
+    generator = make_generator(settings, store.embeddings)
+    retriever = HybridRetriever(store, settings)
+    coach = Coach(settings, retriever, generator, history, rewriter=make_rewriter(settings))
+    return Parts(settings=settings, store=store, history=history, coach=coach)
+
+
 def build(settings: Settings) -> Parts:
     """Build every client once."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = make_store(settings)
-    history = HistoryStore(settings.history_url)
-    generator = make_generator(settings, store.embeddings)
-    coach = Coach(settings, HybridRetriever(store, settings), generator, history)
-    return Parts(settings=settings, store=store, history=history, coach=coach)
+    return assemble(settings, make_store(settings), HistoryStore(settings.history_url))

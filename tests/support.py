@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coach.chain import Coach
-from coach.factory import Parts, make_generator
+from coach.factory import Parts, assemble
 from coach.history import HistoryStore
-from coach.retrieval import HybridRetriever
 from coach.settings import Settings
 from coach.store import GuideStore
 
@@ -22,7 +20,4 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 
 def build_parts(settings: Settings, store: GuideStore, db_path: Path) -> Parts:
     """A coach over ``store`` with its own conversation database."""
-    history = HistoryStore(f"sqlite:///{db_path}")
-    generator = make_generator(settings, store.embeddings)
-    coach = Coach(settings, HybridRetriever(store, settings), generator, history)
-    return Parts(settings=settings, store=store, history=history, coach=coach)
+    return assemble(settings, store, HistoryStore(f"sqlite:///{db_path}"))

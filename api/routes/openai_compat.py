@@ -1,0 +1,253 @@
+"""The coach as an OpenAI-compatible model: any OpenAI client can talk to it.
+
+``POST /v1/chat/completions`` takes the conversation as ``messages``: the earlier user and
+assistant turns become the history of a fresh session and the last user message is the
+question (system messages are ignored: the coach keeps its own rules). The reply's
+content is the answer with a "Sources:" list appended; the structured citations and the
+coach's own fields (session, refusal, mode, grounding) ride along as extra top-level
+``citations`` and ``coach`` fields, on the response or on the last stream chunk.
+``stream: true`` sends ``chat.completion.chunk`` events ending with ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from api.deps import Authorized, CoachDep
+from api.errors import describe
+from coach.chain import Coach, Completed, Delta, StreamEvent
+from coach.errors import InputError
+from coach.history import HistoryStore
+from coach.llm.budget import strip_sources
+from coach.schema import Answer, Citation, Turn
+from coach.tokens import count_tokens
+
+logger = logging.getLogger("api")
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Authorized])
+
+MODEL_ID = "career-coach"
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class ContentPart(BaseModel):
+    """A part of a multi-part message; only text parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """The OpenAI request body; sampling options are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+def split_conversation(messages: list[ChatMessage]) -> tuple[list[Turn], str]:
+    """The earlier user/assistant turns and the question (the last message, a user's)."""
+    if messages[-1].role != "user":
+        raise InputError("The last message must be the user's question (role 'user').")
+    turns = [
+        Turn(role=m.role, content=strip_sources(m.text).strip())
+        for m in messages[:-1]
+        if m.role in ("user", "assistant") and m.text.strip()
+    ]
+    return turns, messages[-1].text
+
+
+def sources_block(citations: list[Citation]) -> str:
+    """The readable list of sources appended to the content: ``[1] Title › Section (file)``."""
+    if not citations:
+        return ""
+    lines = []
+    for c in citations:
+        where = " › ".join(part for part in (c.title, c.section) if part)
+        lines.append(f"[{c.id}] {where} ({c.source})")
+    return "\n\nSources:\n" + "\n".join(lines)
+
+
+def preload_session(history: HistoryStore, turns: list[Turn]) -> str:
+    """A fresh session holding the conversation so far."""
+    session_id = history.create_session()
+    for turn in turns:
+        history.add_message(session_id, turn.role, turn.content)
+    return session_id
+
+
+def usage_of(messages: list[ChatMessage], content: str) -> dict[str, int]:
+    """Token counts of the client's exchange (tiktoken, cl100k_base)."""
+    prompt = sum(count_tokens(m.text) + 4 for m in messages)
+    completion = count_tokens(content)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def extras(answer: Answer) -> dict[str, Any]:
+    """The non-OpenAI fields: structured citations and the coach's own answer fields."""
+    return {
+        "citations": [c.model_dump(mode="json") for c in answer.citations],
+        "coach": {
+            "session_id": answer.session_id,
+            "message_id": answer.message_id,
+            "refused": answer.refused,
+            "mode": answer.mode,
+            "grounded": answer.grounded,
+            "fallback_reason": answer.fallback_reason,
+            "usage": answer.usage,
+        },
+    }
+
+
+async def _prepare(body: ChatCompletionRequest, coach: Coach) -> tuple[str, str]:
+    """Check the question and preload its session; errors here are ordinary JSON errors."""
+    turns, question = split_conversation(body.messages)
+    question = coach.clean_question(question)
+    session_id = await run_in_threadpool(preload_session, coach.history, turns)
+    return question, session_id
+
+
+@router.get("/models")
+async def list_models() -> dict[str, Any]:
+    """The one model served here: the coach."""
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "career-coach"}],
+    }
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatCompletionRequest, coach: CoachDep
+) -> JSONResponse | StreamingResponse:
+    """Answer the conversation's last user message, as an OpenAI chat completion."""
+    question, session_id = await _prepare(body, coach)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        events = completion_chunks(
+            coach, question, session_id, completion_id, body.messages, include_usage
+        )
+        return StreamingResponse(events, media_type="text/event-stream", headers=STREAM_HEADERS)
+    answer = await run_in_threadpool(coach.ask, question, session_id)
+    content = answer.answer + sources_block(answer.citations)
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": MODEL_ID,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": usage_of(body.messages, content),
+            **extras(answer),
+        }
+    )
+
+
+async def completion_chunks(
+    coach: Coach,
+    question: str,
+    session_id: str,
+    completion_id: str,
+    messages: list[ChatMessage],
+    include_usage: bool,
+) -> AsyncIterator[str]:
+    """``chat.completion.chunk`` SSE events of one answer, then ``data: [DONE]``.
+
+    The text flows as the coach produces it; the sources list follows as one last piece.
+    A failure after the stream began is sent as an ``error`` event (the OpenAI clients
+    raise it); an abandoned answer still runs to its end, so it is stored.
+    """
+    base = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        payload = {**base, "choices": [choice], **more}
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    events = coach.stream(question, session_id)
+    streamed: list[str] = []
+    settled = False
+    try:
+        async for event in iterate_in_threadpool(events):
+            if isinstance(event, Delta):
+                streamed.append(event.text)
+                yield chunk({"content": event.text})
+            elif isinstance(event, Completed):
+                answer = event.answer
+                sources = sources_block(answer.citations)
+                if sources:
+                    streamed.append(sources)
+                    yield chunk({"content": sources})
+                yield chunk({}, "stop", **extras(answer))
+                if include_usage:
+                    usage = usage_of(messages, "".join(streamed))
+                    yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
+        settled = True
+    except Exception as exc:
+        settled = True
+        status, error = describe(exc)
+        if status >= 500:
+            logger.error("completion stream failed in session %s", session_id, exc_info=exc)
+        yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
+    finally:
+        if not settled:  # the client left: finish anyway, so the reply is stored
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(_drain, events)
+    yield "data: [DONE]\n\n"
+
+
+def _drain(events: Iterator[StreamEvent]) -> None:
+    """Run an abandoned answer to its end (the chain stores it as it completes)."""
+    try:
+        for _ in events:
+            pass
+    except Exception:
+        logger.exception("finishing an abandoned answer failed")

@@ -1,0 +1,51 @@
+"""`coach ask` with the LLM generator: a real process talking to the scripted server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.llm.openai_server import OpenAIServer, Reply
+from tests.support import SEEDS
+
+COACH = str(Path(sys.executable).parent / "coach")
+
+
+def run_coach(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_"))}
+    environment.update(COACH_DATA_DIR=str(data_dir), COACH_SEEDS_DIR=str(SEEDS), **env)
+    return subprocess.run(
+        [COACH, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=240,
+        cwd=data_dir.parent,
+    )
+
+
+def test_ask_streams_the_llm_answer(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.script(
+        Reply(text="Learn Python first [2], then build a RAG project [1, 2].", piece_delay=0.01)
+    )
+    result = run_coach(
+        tmp_path / ".coach",
+        "ask",
+        "What should I learn first to become an AI engineer?",
+        COACH_GENERATOR="llm",
+        OPENAI_BASE_URL=openai_server.base_url,
+        OPENAI_API_KEY="sk-test",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Learn Python first [1], then build a RAG project [2][1]." in result.stdout
+    assert "Sources" in result.stdout
+    (request,) = openai_server.chat_requests()
+    assert request.headers["authorization"] == "Bearer sk-test"
+
+
+def test_ask_without_a_key_says_what_to_set(tmp_path: Path) -> None:
+    result = run_coach(tmp_path / ".coach", "ask", "Anything?", COACH_GENERATOR="llm")
+    assert result.returncode != 0
+    assert "OPENAI_API_KEY" in result.stderr and "Traceback" not in result.stderr
