@@ -142,7 +142,7 @@ def make_embeddings(settings: Settings) -> Embeddings:
     from langchain_openai import OpenAIEmbeddings
     from pydantic import SecretStr
 
-    return OpenAIEmbeddings(
+    return OpenAIEmbeddings(  # type: ignore[call-arg]  # pydantic aliases
         model=settings.embedding_model_name,
         api_key=settings.openai_api_key or SecretStr("not-needed"),
         base_url=settings.openai_base_url,

@@ -213,7 +213,7 @@ class HistoryStore:
                 .order_by(MessageRow.seq.desc())
                 .limit(limit)
             ).all()
-        return [Turn(role=r.role, content=r.content) for r in reversed(rows)]  # type: ignore[arg-type]
+        return [Turn.model_validate({"role": r.role, "content": r.content}) for r in reversed(rows)]
 
     def get_session(self, session_id: str) -> StoredSession:
         with self._sessions() as db:

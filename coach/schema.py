@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -33,7 +34,7 @@ class Chunk:
         }
 
     @classmethod
-    def from_record(cls, chunk_id: str, text: str, meta: dict) -> Chunk:
+    def from_record(cls, chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
         return cls(
             chunk_id=chunk_id,
             text=text,

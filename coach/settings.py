@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2-onnx-int8"
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         description=f"Embedding model; default {LOCAL_EMBEDDING_MODEL} (local) "
         "or text-embedding-3-small (openai).",
     )
-    embedding_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call.")
+    embedding_batch_size: int = Field(8, ge=1, le=2048, description="Texts per embedding call.")
 
     # Chunking
     chunk_tokens: int = Field(300, ge=32, le=8000, description="Max tokens in a chunk.")
@@ -120,6 +120,15 @@ class Settings(BaseSettings):
 
     # Evaluation judge (ragas LLM metrics)
     judge_model: str | None = Field(None, description="Judge model for LLM-based ragas metrics.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"COACH_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                f"COACH_CHUNK_TOKENS ({self.chunk_tokens})"
+            )
+        return self
 
     @classmethod
     def env_name(cls, field: str) -> str:

@@ -95,7 +95,7 @@ class GuideStore:
         self.collection.upsert(
             ids=[c.chunk_id for c in chunks],
             documents=[c.text for c in chunks],
-            metadatas=[c.metadata() for c in chunks],  # type: ignore[misc]
+            metadatas=[c.metadata() for c in chunks],
             embeddings=[list(v) for v in vectors],  # type: ignore[arg-type]
         )
         self._chunks_cache = None
@@ -126,7 +126,7 @@ class GuideStore:
         if n <= 0:
             return []
         got = self.collection.query(
-            query_embeddings=[list(vector)],  # type: ignore[list-item]
+            query_embeddings=[list(vector)],  # type: ignore[arg-type]
             n_results=n,
             include=["documents", "metadatas", "distances"],
         )

@@ -1,0 +1,63 @@
+"""Showing ingestion to people: a rich progress adapter and the summary table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from ingest.pipeline import IngestReport, Phase
+
+PHASE_LABELS: dict[Phase, str] = {
+    "read": "Reading guides",
+    "embed": "Embedding chunks",
+    "write": "Writing to the store",
+}
+
+
+class RichProgress:
+    """A :class:`~ingest.pipeline.ProgressCallback` that drives one rich bar per phase."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[Phase, TaskID] = {}
+
+    def __call__(self, phase: Phase, done: int, total: int) -> None:
+        task = self.tasks.get(phase)
+        if task is None:
+            task = self.tasks[phase] = self.progress.add_task(PHASE_LABELS[phase], total=total)
+        self.progress.update(task, completed=done, total=total)
+
+
+def report_table(report: IngestReport) -> Table:
+    """The run's numbers as a two-column table."""
+    table = Table(title="Ingestion", show_header=False, title_justify="left")
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    rows = [
+        ("Guides ingested", str(report.files)),
+        ("Chunks in these guides", str(report.chunks_total)),
+        ("Added", str(report.added)),
+        ("Updated", str(report.updated)),
+        ("Removed", str(report.removed)),
+        ("Unchanged", str(report.unchanged)),
+        ("Chunks in the store", str(report.stored)),
+        ("Seconds", f"{report.seconds:.2f}"),
+    ]
+    if report.reset:
+        rows.insert(0, ("Store", "reset"))
+    if report.errors:
+        rows.append(("Problems", f"[red]{len(report.errors)}[/]"))
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def render_report(report: IngestReport, console: Console) -> None:
+    """Print the summary table, then one line per problem (each names its file)."""
+    console.print(report_table(report))
+    for error in report.errors:
+        console.print(f"[red]✗[/] {escape(error.message)}")
+    if report.ok and not (report.added or report.updated or report.removed or report.reset):
+        console.print("[green]✓[/] Already up to date — nothing was written.")
