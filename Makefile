@@ -9,7 +9,7 @@ PORT   ?= 8000
 export RAGAS_DO_NOT_TRACK := true
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run chat ingest test pytest lint format bench browser eval clean
+.PHONY: setup run chat ingest test pytest lint format bench services eval clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,11 +28,15 @@ run: ingest ## Set up, ingest the seeds and serve the coach at http://$(HOST):$(
 chat: ingest ## Chat with the coach in the terminal
 	$(BIN)/coach chat
 
-browser: ## Debian Chromium for the browser tests (installed through apt when missing)
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian chromium for the browser tests..."; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "warning: could not install chromium (need root); browser tests will fail"; }
+services: ## Debian packages the tests use for real: Chromium and PostgreSQL (apt, when missing)
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing through apt for the tests..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || echo "warning: could not install$$missing (needs root); those tests will fail"; \
+	fi
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -43,10 +47,10 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-pytest: setup browser
+pytest: setup services
 	$(BIN)/python -m pytest -q
 
-test: setup browser lint pytest ## Lint and the whole test suite
+test: setup services lint pytest ## Lint and the whole test suite
 
 bench: setup ## Benchmarks (ingestion, embeddings, ask latency)
 	$(BIN)/python bench/bench_core.py

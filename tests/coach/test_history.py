@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,15 @@ from coach.schema import Citation
 CITE = Citation(id=1, source="a.md", title="A", section="S", snippet="text", chunk_id="c1")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> HistoryStore:
-    return HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistoryStore]:
+    """The same behaviour on SQLite (default) and a real PostgreSQL server."""
+    if request.param == "sqlite":
+        history = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
+    else:
+        history = HistoryStore(request.getfixturevalue("postgres_url"))
+    yield history
+    history.engine.dispose()
 
 
 def test_turns_persist_with_citations_across_instances(tmp_path: Path):
@@ -85,3 +92,15 @@ def test_ping_and_unreachable_database(store: HistoryStore, tmp_path: Path):
     assert store.ping()
     with pytest.raises(StoreUnavailableError, match="COACH_DATABASE_URL"):
         HistoryStore(f"sqlite:///{tmp_path / 'missing-dir' / 'h.db'}")
+
+
+def test_postgres_database_url_serves_the_coach(postgres_url: str, parts):
+    """COACH_DATABASE_URL pointing at PostgreSQL: a conversation round-trips through it."""
+    from coach.factory import assemble
+
+    pg = assemble(parts.settings, parts.store, HistoryStore(postgres_url))
+    answer = pg.coach.ask("What do AI Documentation Engineers earn?")
+    stored = pg.history.get_session(answer.session_id)
+    assert [m.role for m in stored.messages] == ["user", "assistant"]
+    assert stored.messages[1].citations == answer.citations
+    pg.history.engine.dispose()
