@@ -50,10 +50,14 @@ format: setup
 pytest: setup services
 	$(BIN)/python -m pytest -q
 
-test: setup services lint pytest ## Lint and the whole test suite
+eval: setup ## Offline evaluation on eval/golden.jsonl; fails under eval/thresholds.toml
+	$(BIN)/python -m eval.gate --quiet
 
-bench: setup ## Benchmarks (ingestion, embeddings, ask latency)
+test: setup services lint pytest eval ## Lint, the whole test suite and the eval gate
+
+bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf .coach .pytest_cache .mypy_cache .ruff_cache

@@ -266,5 +266,16 @@ def serve(
     )
 
 
+def _register_eval() -> None:
+    from eval.command import eval_command
+
+    app.command("eval", help="Score the coach against a golden Q&A set (and a baseline).")(
+        friendly_errors(eval_command)
+    )
+
+
+_register_eval()
+
+
 def main() -> None:
     app()
