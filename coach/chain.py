@@ -108,7 +108,7 @@ class Coach:
         reason: RefusalReason | None = "injection" if is_override_attempt(question) else None
         if reason is None:
             retrieval = self.retriever.retrieve(queries)
-            reason = self._coverage_refusal(question, retrieval)
+            reason = self._coverage_refusal(standalone, retrieval)
         draft: Draft | None = None
         if reason is not None:
             draft = refusal_draft(reason)

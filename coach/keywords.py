@@ -30,7 +30,10 @@ GENERIC_WORDS = frozenset(
     now soon later day days week weeks month months year years realistic realistically
     actually exactly really idea advice recommend suggestion option options plan step steps
     mean means expect expected chance chances enough okay fine great nice kind sort move
-    moving""".split()
+    moving ask asks asked asking mention mentions mentioned guide guides say says often
+    usually generally general overall main key important importance matter matters
+    role roles job jobs people person someone somebody anyone everyone thing stuff
+    part parts place end ending land landing reach""".split()
 )
 
 

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         0.3, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."
     )
     unknown_term_penalty: float = Field(
-        0.12, ge=0, le=1, description="Relevance lost per question word that no guide uses."
+        0.2, ge=0, le=1, description="Relevance lost per question word that no guide uses."
     )
     keyword_bonus: float = Field(
         0.12, ge=0, le=1, description="Relevance gained when a distinctive question word matches."

@@ -61,6 +61,19 @@ def citation_for(number: int, chunk: Chunk, snippet: str | None = None) -> Citat
     )
 
 
+def build_citations(used: Sequence[tuple[Chunk, Sequence[str]]]) -> list[Citation]:
+    """Citations numbered 1..n for chunks in order of first use, each with its passages.
+
+    A chunk listed twice keeps its first number and gathers both lists of passages.
+    """
+    numbers = CitationNumbers()
+    for chunk, passages in used:
+        numbers.cite(chunk)
+        for position, passage in enumerate(passages):
+            numbers.cite(chunk, passage, position)
+    return numbers.citations()
+
+
 class CitationNumbers:
     """Hands out citation numbers in order of first use, one per chunk."""
 

@@ -14,7 +14,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -25,9 +25,9 @@ from langchain_core.embeddings import Embeddings
 
 from coach.generators.base import AnswerGenerator, Draft
 from coach.generators.citations import MARKER, CitationNumbers
-from coach.generators.sentences import Unit, split_units
+from coach.generators.sentences import Unit, is_dated, split_units
 from coach.keywords import terms
-from coach.schema import Chunk, Retrieved, Turn
+from coach.schema import Chunk, Citation, Retrieved, Turn
 
 RefusalReason = Literal["not_covered", "off_topic", "injection"]
 Figure = Literal["duration", "money"]
@@ -36,11 +36,10 @@ Figure = Literal["duration", "money"]
 SIMILARITY_FLOOR = 0.30  # below this no unit answers the question: refuse
 FIGURE_FLOOR = 0.25  # a guide's figure must be at least this close to be quoted
 LEXICAL_WEIGHT = 0.30
-TITLE_CONTEXT = True
 TITLE_WEIGHT = 1.0  # a question word in the guide's title counts for all its units
 PRIOR_WEIGHT = 0.08
 FIGURE_BONUS = 0.10  # units that carry the figure asked for
-REPEAT_PENALTY = 0.15  # said already in this conversation
+REPEAT_PENALTY = 0.3  # said already in this conversation: a follow-up hears something new
 LIST_MARGIN = 0.16  # how far below the best unit a bullet may score
 PARAGRAPH_MARGIN = 0.08
 PARAGRAPH_STATEMENTS = 3
@@ -56,13 +55,20 @@ EMBEDDING_CACHE_SIZE = 20_000
 
 DIFFER_LEAD = "The guides give different figures:"
 AGREE_LEAD = "The guides give the same figure:"
+COMPARE_LEAD = "Here is what each guide says:"
 
 _LIST_QUESTION = re.compile(
     r"\b(?:what|which)\b.{0,40}\b(?:skills?|steps?|tools?|courses?|resources?|books?|"
     r"projects?|topics?|technolog(?:y|ies)|frameworks?|challenges?|advantages?|gaps?|tips?|"
     r"certifications?|things|ways|milestones?|phases?|stages?|responsibilities|tasks?)\b"
     r"|\bhow (?:do|can|should|would|could) i\b|\bhow to\b|\bwhat should i\b"
-    r"|\b(?:roadmap|plan|path|steps|checklist|list|learning|learn|study|prepare|priorit\w*)\b",
+    r"|\b(?:roadmaps?|plans?|paths?|steps|checklists?|list|learning|learn|study|prepare"
+    r"|priorit\w*)\b",
+    re.IGNORECASE,
+)
+_COMPARISON = re.compile(
+    r"\b(?:compar\w*|differ\w*|versus|vs\.?|in common|the (?:[\w-]+ ){0,3}guides"
+    r"|each guide|which guides?|both guides)\b",
     re.IGNORECASE,
 )
 _HOW_LONG = re.compile(
@@ -95,10 +101,6 @@ _BOILERPLATE = re.compile(
     r"|you already have valuable skills that will give you a head start)"
     r"|\bjoin our\b",
     re.IGNORECASE,
-)
-# A heading naming a time span or a step: its items form a roadmap phase.
-_PHASE_LABEL = re.compile(
-    r"\b(?:\d+|days?|weeks?|months?|years?|phase|step|stage)\b", re.IGNORECASE
 )
 _ACRONYM = re.compile(r"\b(?:ai|ml|llm|api|mlops)\b", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.!?:;]+[\"'”’]?$")
@@ -144,6 +146,11 @@ def figures_in(text: str, figure: Figure) -> list[str]:
     return [" ".join(m.group(0).lower().split()) for m in pattern.finditer(text)]
 
 
+def asks_comparison(question: str) -> bool:
+    """Whether a question asks how the guides compare ("differ", "in common", "the guides")."""
+    return bool(_COMPARISON.search(_own_words(question)))
+
+
 def wants_list(question: str) -> bool:
     """Whether a question asks for a list or steps ("what skills", "how do I", "roadmap")."""
     return bool(_LIST_QUESTION.search(_own_words(question)))
@@ -157,11 +164,16 @@ def with_marker(text: str, marker: str) -> str:
     return f"{text} {marker}"
 
 
-def guide_name(chunk: Chunk) -> str:
+def guide_name(source: Chunk | Citation) -> str:
     """A guide's title short enough to lead a line ("From Backend Developer to AI ...")."""
-    title = chunk.title.split(":", 1)[0].strip()
+    return _short_title(source.title, source.source)
+
+
+@lru_cache(maxsize=1024)
+def _short_title(title: str, source: str) -> str:
+    title = title.split(":", 1)[0].strip()
     if not title:
-        stem = chunk.source.rsplit(".", 1)[0]
+        stem = source.rsplit(".", 1)[0]
         title = stem.replace("-", " ").replace("_", " ").capitalize()
     return _ACRONYM.sub(lambda m: m.group(0).upper(), title)
 
@@ -176,6 +188,7 @@ class _Candidate:
     similarity: float = 0.0
     lexical: float = 0.0
     focus: float = 0.0  # share of the question's own words (beyond the guide's topic) it has
+    repeated: bool = False  # the conversation already said it
     score: float = 0.0
 
     @property
@@ -233,7 +246,7 @@ def _reading(c: _Candidate) -> tuple[str, int, int]:
 def _in_guide(chunk: Chunk, text: str) -> str:
     """A text prefixed with its guide's name: which role it speaks about is part of its meaning."""
     name = guide_name(chunk)
-    return f"{name}. {text}" if TITLE_CONTEXT and not text.startswith(name) else text
+    return text if text.startswith(name) else f"{name}. {text}"
 
 
 def _dedup_key(text: str) -> str:
@@ -275,6 +288,29 @@ class ExtractiveGenerator(AnswerGenerator):
         pieces, draft = self.compose(question, context, history)
         yield from pieces
         yield draft
+
+    def warm_up(self, chunks: Iterable[Chunk]) -> int:
+        """Embed every unit and heading of ``chunks`` ahead of the first question.
+
+        A server can call it at start-up so the first answers are as quick as later ones.
+        Returns how many texts were embedded.
+        """
+        texts: list[str] = []
+        for chunk in chunks:
+            extra = [h.strip() for h in chunk.section.split(">") if h.strip()]
+            for unit in split_units(chunk.text, chunk.section):
+                extra += [unit.label, *unit.headings]
+                if unit.kind == "sentence" and len(unit.text.split()) <= 20:
+                    extra.append(unit.text)
+                texts.append(_in_guide(chunk, unit.scoring_text))
+            texts += [_in_guide(chunk, h) for h in extra if h]
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        for start in range(0, len(missing), 256):
+            batch = missing[start : start + 256]
+            with self._lock:
+                self._vectors.update(zip(batch, self._embed(batch), strict=True))
+        return len(missing)
 
     # Embeddings -------------------------------------------------------------------------
 
@@ -332,7 +368,7 @@ class ExtractiveGenerator(AnswerGenerator):
         for c in candidates:
             if c.unit.kind == "sentence":
                 continue
-            phased = c.unit.kind == "item" and bool(_PHASE_LABEL.search(c.unit.label))
+            phased = c.unit.kind == "item" and is_dated(c.unit.label)
             last = groups[-1].members[-1] if groups else None
             gap = c.unit.block - last.unit.block if last is not None else -1
             joins = (
@@ -417,7 +453,8 @@ class ExtractiveGenerator(AnswerGenerator):
             score = c.similarity + LEXICAL_WEIGHT * c.lexical + PRIOR_WEIGHT / (1 + 0.5 * c.rank)
             if figure and figures_in(c.unit.text, figure):
                 score += FIGURE_BONUS
-            if said and c.unit.text in said:
+            c.repeated = bool(said) and c.unit.text in said
+            if c.repeated:
                 score -= REPEAT_PENALTY
             c.score = round(score, 4)
         asked_words = f" {_dedup_key(question)} "
@@ -433,7 +470,8 @@ class ExtractiveGenerator(AnswerGenerator):
                 + (1 - HEADING_WEIGHT) * sum(best) / len(best)
                 + LEXICAL_WEIGHT * lexical
                 + PRIOR_WEIGHT / (1 + 0.5 * g.rank)
-                + (NAMED_HEADING_BONUS if named else 0.0),
+                + (NAMED_HEADING_BONUS if named else 0.0)
+                - REPEAT_PENALTY * sum(m.repeated for m in g.members) / len(g.members),
                 4,
             )
 
@@ -442,12 +480,18 @@ class ExtractiveGenerator(AnswerGenerator):
     def _pick(
         self, ranked: list[_Candidate], limit: int, margin: float, chosen: list[_Candidate]
     ) -> list[_Candidate]:
-        """Add the best candidates within ``margin`` of the top score, skipping near repeats."""
+        """Add the best candidates within ``margin`` of the top score, skipping near repeats.
+
+        Beyond the closest ones, a unit must share a word of what the question asks (beyond
+        its guide's topic), or it is filler on the same subject.
+        """
         top = ranked[0].score
         for c in ranked:
             if len(chosen) >= limit:
                 break
             if c in chosen or c.score < top - margin or c.similarity < self.similarity_floor:
+                continue
+            if chosen and c.focus == 0 and c.score < top - PARAGRAPH_MARGIN:
                 continue
             if not _near_duplicate(c, chosen):
                 chosen.append(c)
@@ -479,6 +523,28 @@ class ExtractiveGenerator(AnswerGenerator):
                 budget -= 1
         return [sorted(units, key=lambda c: c.unit.index) for units in guides]
 
+    def _views_by_guide(self, ranked: list[_Candidate]) -> list[list[_Candidate]]:
+        """For comparisons: each guide's closest units (two at most), best guide first."""
+        top = ranked[0].score
+        close = [
+            c
+            for c in ranked
+            if c.similarity >= self.similarity_floor
+            and c.score >= top - LIST_MARGIN
+            and (c.focus > 0 or c.score >= top - PARAGRAPH_MARGIN)
+        ]
+        by_guide: dict[str, list[_Candidate]] = {}
+        for c in close:
+            by_guide.setdefault(c.chunk.source, [c])
+        guides = list(by_guide.values())[: self.max_statements]
+        budget = self.max_statements - len(guides)
+        for c in close:
+            units = by_guide[c.chunk.source]
+            if budget > 0 and len(units) < 2 and c not in units and not _near_duplicate(c, units):
+                units.append(c)
+                budget -= 1
+        return [sorted(units, key=_reading) for units in guides]
+
     @staticmethod
     def _join_roadmaps(groups: list[_Group]) -> list[_Group]:
         """Join a roadmap's phases found in neighbouring chunks of the same guide."""
@@ -502,7 +568,7 @@ class ExtractiveGenerator(AnswerGenerator):
         since a path is not read from its middle.
         """
         members = group.members
-        if group.phased:
+        if group.phased and len({m.unit.label for m in members}) > 1:
             per_phase: dict[str, _Candidate] = {}
             for m in sorted(members, key=lambda m: (-m.score, _reading(m))):
                 per_phase.setdefault(m.unit.label, m)
@@ -549,8 +615,13 @@ class ExtractiveGenerator(AnswerGenerator):
         group = best_group if best_group and best_group.score >= ranked[0].score - margin else None
         if group and figure and not any(figures_in(m.unit.display, figure) for m in group.members):
             group = None  # a list without the figure asked for does not answer
+        views = self._views_by_guide(ranked) if asks_comparison(question) else []
         if len(figures) >= 2 and not (group and group.phased and list_question):
             self._write_figures(writer, figures, figure)
+        elif len(views) >= 2:
+            writer.line(COMPARE_LEAD)
+            for units in views:
+                writer.guide_bullet(units)
         elif not (group and self._write_list(writer, group, ranked)):
             seed = figures[0] if figures else []
             self._write_passages(writer, ranked, seed, list_question)
@@ -565,9 +636,7 @@ class ExtractiveGenerator(AnswerGenerator):
         found = {tuple(figures_in(c.unit.text, figure)) for units in figures for c in units}
         writer.line(DIFFER_LEAD if len(found) > 1 else AGREE_LEAD)
         for units in figures:
-            name = guide_name(units[0].chunk)
-            labelled = units[0].unit.show_label and units[0].unit.label
-            writer.bullet(units, prefix=f"{name} — " if labelled else f"{name}: ")
+            writer.guide_bullet(units)
 
     def _write_list(self, writer: _Writer, group: _Group, ranked: list[_Candidate]) -> bool:
         """A lead (the list's lead-in or the best sentence), then the list; False if too thin."""
@@ -657,6 +726,7 @@ class _Writer:
         self.numbers = CitationNumbers()
         self.pieces: list[str] = []
         self._label = ""  # the heading the previous statement showed
+        self._open = False  # a paragraph is open (its last statement ended a sentence)
 
     def _cite(self, c: _Candidate) -> str:
         n = self.numbers.cite(c.chunk, c.unit.text, c.unit.index)
@@ -667,16 +737,14 @@ class _Writer:
     def line(self, text: str) -> None:
         """An uncited line of the coach's own (a lead such as "The guides differ:")."""
         self.pieces.append(f"\n{text}" if self.pieces else text)
+        self._open = False
 
     def statements(self, units: Sequence[_Candidate]) -> None:
-        """Sentences continuing the current paragraph (a new one after a list)."""
+        """Sentences continuing the open paragraph, or starting one (after a list, a line)."""
         for c in units:
-            if not self.pieces:
-                self.pieces.append(self._cite(c))
-            elif self.pieces[-1].startswith("\n- ") or self.pieces[-1].startswith("; "):
-                self.pieces.append(f"\n\n{self._cite(c)}")
-            else:
-                self.pieces.append(f" {self._cite(c)}")
+            joiner = (" " if self._open else "\n\n") if self.pieces else ""
+            self.pieces.append(f"{joiner}{self._cite(c)}")
+            self._open = _ends_sentence(self.pieces[-1])
 
     def bullet(self, units: Sequence[_Candidate], prefix: str = "") -> None:
         """A bullet of one or more statements (joined like the guide's own text)."""
@@ -684,5 +752,16 @@ class _Writer:
             if n == 0:
                 self.pieces.append(f"\n- {prefix}{self._cite(c)}")
             else:
-                joiner = " " if self.pieces[-1].rstrip().endswith((".", "!", "?")) else "; "
+                joiner = " " if _ends_sentence(self.pieces[-1]) else "; "
                 self.pieces.append(f"{joiner}{self._cite(c)}")
+        self._open = False
+
+    def guide_bullet(self, units: Sequence[_Candidate]) -> None:
+        """A bullet of one guide's statements, led by the guide's name."""
+        name = guide_name(units[0].chunk)
+        labelled = units[0].unit.show_label and units[0].unit.label
+        self.bullet(units, prefix=f"{name} — " if labelled else f"{name}: ")
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().rstrip("\"'”’").endswith((".", "!", "?"))

@@ -17,8 +17,8 @@ UnitKind = Literal["sentence", "item", "row"]
 
 # Words whose trailing period does not end a sentence ("e.g.", "vs.", "Dr.").
 ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs cf al approx dept est fig inc ltd co corp jr sr dr mr mrs ms prof st "
-    "no vol ca jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k a.m p.m".split()
+    "e.g i.e etc vs cf al approx dept fig inc ltd corp jr sr dr mr mrs ms prof vol ca "
+    "jan feb apr jun jul aug sept oct nov u.s u.k a.m p.m".split()
 )
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+(?P<body>\S.*)$")
@@ -36,9 +36,9 @@ _SPACES = re.compile(r"\s+")
 # A sentence ends at . ! or ? (maybe closed by a quote or bracket) before a capital or digit.
 _BOUNDARY = re.compile(r"(?<=[.!?])(?P<close>[\"'”’)\]]?)\s+(?=[\"'“‘(\[]?[A-Z0-9$])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
-_TIME_WORDS = re.compile(
-    r"\b(\d+|day|days|week|weeks|month|months|year|years|today|phase|step|stage)\b",
-    re.IGNORECASE,
+# A heading naming a time span or a step ("Month 1-2", "This Week"): a roadmap phase.
+_DATED = re.compile(
+    r"\b(?:\d+|days?|weeks?|months?|years?|today|phase|step|stage)\b", re.IGNORECASE
 )
 # Headings too broad to help a reader when prefixed to a sentence.
 _GENERIC_LABELS = frozenset(
@@ -172,11 +172,16 @@ def _needs_label(block: _Block, position: int) -> bool:
     if not label or label.lower() in _GENERIC_LABELS or len(label) > 80:
         return False
     if block.kind == "item":
-        return bool(_TIME_WORDS.search(label))
+        return is_dated(label)
     if block.kind == "sentence":
         intro = block.members[position][1]
         return block.fresh and position == 0 and len(block.members) <= 2 and not intro
     return False
+
+
+def is_dated(label: str) -> bool:
+    """Whether a heading names a phase of a roadmap ("Month 1-2: Foundations", "This Week")."""
+    return bool(_DATED.search(label))
 
 
 def section_label(section: str) -> str:
