@@ -60,6 +60,18 @@ class Coach:
         self.history = history
         self.rewriter = rewriter
 
+    def warm_up(self) -> None:
+        """Load the model, the keyword index and the generator's caches before the first question.
+
+        A cold first answer costs seconds (the extractive generator embeds every passage's
+        sentences once); servers and benchmarks pay that at start-up instead.
+        """
+        self.retriever.store.embeddings.embed_query("warm up")
+        chunks = self.retriever.keyword_index.chunks
+        warm = getattr(self.generator, "warm_up", None)
+        if callable(warm):
+            warm(chunks)
+
     def clean_question(self, question: str) -> str:
         """The question trimmed, or an InputError saying what is wrong with it."""
         if not isinstance(question, str):

@@ -105,7 +105,10 @@ class HybridRetriever:
         if best < 0 and found:  # only weighted-down queries ran: judge by them
             best = max(h.similarity or -1.0 for h in found.values())
         for chunk_id, score in fused.items():
-            found[chunk_id].score = score
+            hit = found[chunk_id]
+            # A chunk that is little more than a heading ("Reality Check. Before making this
+            # transition…") matches many questions and answers none: weigh it down.
+            hit.score = score * min(1.0, 0.5 + hit.chunk.tokens / (2 * s.short_chunk_tokens))
         ranked = sorted(found.values(), key=lambda r: (-r.score, r.chunk.chunk_id))
         context = self._diversify(ranked, k)
         main = [q for q in queries if q.weight >= 1.0] or queries

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         1.0, ge=0, description="Boost for guides whose title names what is asked (0 disables)."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    short_chunk_tokens: int = Field(
+        40, ge=1, description="Chunks shorter than this count less in retrieval (heading stubs)."
+    )
     max_per_guide: int = Field(3, ge=1, description="Cap of chunks from one guide in the context.")
     relevance_floor: float = Field(
         0.3, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."

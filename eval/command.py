@@ -253,6 +253,7 @@ def run_eval(
                 if not ingested.ok:
                     problems = "; ".join(e.message for e in ingested.errors)
                     raise InputError(f"Cannot evaluate: ingesting {seeds} failed: {problems}")
+                parts.coach.warm_up()  # latencies measure answers, not first-use loading
                 summary, records = evaluate(
                     golden,
                     parts,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from coach.generators.citations import (
     SNIPPET_CHARS,
     CitationNumbers,
+    build_citations,
     cited_numbers,
     make_snippet,
     renumber_citations,
@@ -52,6 +53,13 @@ def test_numbers_follow_first_use_and_chunks_share_them() -> None:
         "Section 2",
         "A Guide",
     )
+
+
+def test_build_citations_numbers_chunks_in_the_order_given() -> None:
+    entries = build_citations([(chunk(3), ["Third."]), (chunk(1), []), (chunk(3), ["More."])])
+    assert [(c.id, c.chunk_id) for c in entries] == [(1, "guide.md:3"), (2, "guide.md:1")]
+    assert entries[0].snippet == "Third. … More."
+    assert entries[1].snippet == "Passage number 1. It says something useful."
 
 
 def test_snippets_stay_short() -> None:
