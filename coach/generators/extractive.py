@@ -610,6 +610,10 @@ class ExtractiveGenerator(AnswerGenerator):
         ranked = sorted(candidates, key=lambda c: (-c.score, c.order))
         writer = _Writer()
         figures = self._figures_by_guide(ranked, figure) if figure else []
+        named = _named_guides(question, context)
+        if named and any(units[0].chunk.source in named for units in figures):
+            # "What do AI Solutions Architects earn?" wants that guide's figures, not every role's.
+            figures = [units for units in figures if units[0].chunk.source in named]
         best_group = max(groups, key=lambda g: (g.score, -g.rank), default=None)
         margin = GROUP_MARGIN_LIST if list_question else GROUP_MARGIN_OTHER
         group = best_group if best_group and best_group.score >= ranked[0].score - margin else None
@@ -712,6 +716,20 @@ class ExtractiveGenerator(AnswerGenerator):
             if prose and prose[0].score >= best.score - PARAGRAPH_MARGIN:
                 return prose[0]
         return best
+
+
+def _named_guides(question: str, context: Sequence[Retrieved]) -> set[str]:
+    """Guides whose own title words (in no other guide's title) the question uses."""
+    titles = {hit.chunk.source: set(terms(hit.chunk.title)) for hit in context}
+    if len(titles) < 2:
+        return set()
+    asked = set(terms(question))
+    named = set()
+    for source, words in titles.items():
+        others = set().union(*(w for s, w in titles.items() if s != source))
+        if asked & (words - others):
+            named.add(source)
+    return named
 
 
 def _refusal() -> tuple[list[str], Draft]:

@@ -111,3 +111,11 @@ def test_generator_failure_keeps_the_users_message(parts: Parts):
     messages = parts.history.get_session(first.session_id).messages
     assert [m.role for m in messages] == ["user", "assistant", "user"]
     assert messages[-1].content == "And what should I learn next?"
+
+
+def test_a_question_about_one_role_quotes_that_roles_figures(coach: Coach):
+    answer = coach.ask("What do AI Documentation Engineers earn?")
+    assert "$90,000 - $150,000" in answer.answer
+    assert {c.source for c in answer.citations} == {
+        "ai-documentation-engineer-transition-guide.txt"
+    }
