@@ -111,10 +111,12 @@ class Coach:
         """
         question = self.clean_question(question)
         session_id = self.open_session(session_id)
-        turns = trim_history(
-            self.history.recent_turns(session_id, HISTORY_TURNS), self.settings.history_tokens
-        )
-        self.history.add_message(session_id, "user", question)
+        recent = self.history.recent_turns(session_id, HISTORY_TURNS)
+        if recent and recent[-1] == Turn(role="user", content=question):
+            recent.pop()  # a retry of a question that got no answer: stored once already
+        else:
+            self.history.add_message(session_id, "user", question)
+        turns = trim_history(recent, self.settings.history_tokens)
         queries, standalone = self.queries_for(question, turns)
         retrieval = Retrieval(context=[], best_similarity=-1.0)
         reason: RefusalReason | None = "injection" if is_override_attempt(question) else None

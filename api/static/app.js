@@ -1027,6 +1027,7 @@
         !active ||
         active === document.body ||
         active === els.composer ||
+        active === els.send ||
         els.starters.contains(active) ||
         active.classList.contains("retry-btn");
     }

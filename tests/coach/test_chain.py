@@ -119,3 +119,14 @@ def test_a_question_about_one_role_quotes_that_roles_figures(coach: Coach):
     assert {c.source for c in answer.citations} == {
         "ai-documentation-engineer-transition-guide.txt"
     }
+
+
+def test_retrying_an_unanswered_question_stores_it_once(parts: Parts):
+    first = parts.coach.ask("What skills transfer from backend development?")
+    sid = first.session_id
+    parts.history.add_message(sid, "user", "Which vector databases do employers ask for?")
+    # the answer to that message failed; the client sends the same question again
+    retry = parts.coach.ask("Which vector databases do employers ask for?", sid)
+    roles = [m.role for m in parts.history.get_session(sid).messages]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert not retry.refused
