@@ -1,0 +1,138 @@
+"""The FastAPI application: ``create_app(settings)`` for ``coach serve`` and the tests.
+
+The coach's parts (store, history, chain) are built once in the lifespan and shared by
+every request; the chain is safe to share (see ``Coach`` and the generator's lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from api.deps import Authorized
+from api.errors import error_response, install_error_handlers
+from api.limits import BodySizeLimit, RateLimit, SlidingWindow
+from api.routes import chat, feedback, health, openai_compat, sessions, widget
+from coach.errors import CoachError
+from coach.factory import Parts, build
+from coach.settings import Settings
+
+logger = logging.getLogger("api")
+
+DESCRIPTION = (
+    "Answers questions about moving from backend development into AI roles, only from the "
+    "curated career guides, with numbered citations. Every error has the shape "
+    '`{"error": {"code", "message", "details"?}}`.'
+)
+
+
+def build_ready(settings: Settings) -> Parts:
+    """Build the parts; ingest the seed guides when the store is empty."""
+    parts = build(settings)
+    if parts.store.count() == 0:
+        from ingest.pipeline import run_ingest
+
+        logger.info("The guide store is empty: ingesting %s", settings.seeds_dir)
+        try:
+            report = run_ingest([settings.seeds_dir], parts.store, settings)
+            logger.info("Ingested %d chunks from %d guides", report.chunks_total, report.files)
+        except CoachError as exc:  # the server still starts; /readyz says what is wrong
+            logger.error("Could not ingest %s: %s", settings.seeds_dir, exc)
+    return parts
+
+
+def answer_concurrency(settings: Settings) -> int:
+    """Answers computed at once. Extractive answers are CPU work, so about one per core:
+    more only contend for the GIL and SQLite's write lock (same throughput, worse tail).
+    LLM answers mostly wait on the network."""
+    if settings.generator == "extractive":
+        return max(2, os.cpu_count() or 2)
+    return 32
+
+
+def warm_up(parts: Parts) -> None:
+    """Load the embedding model and the keyword index now, not on the first question."""
+    try:
+        parts.store.embeddings.embed_query("warm up")
+        _ = parts.coach.retriever.keyword_index
+    except Exception as exc:  # a cold start is slower, not broken
+        logger.warning("Warm-up skipped: %s", exc)
+
+
+class JSONErrorCORS(CORSMiddleware):
+    """CORS allow-list whose refused preflights use the API's error shape."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {
+            k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
+        }
+        reason = bytes(response.body).decode()
+        return error_response(response.status_code, "cors_refused", f"{reason}.", headers=headers)
+
+
+def create_app(settings: Settings | None = None, parts: Parts | None = None) -> FastAPI:
+    """The coach's HTTP service. ``parts``, when given, is used as is (no build, no ingest)."""
+    if settings is None:
+        settings = parts.settings if parts else Settings()
+    config = settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if parts is None:
+            ready = await anyio.to_thread.run_sync(build_ready, config)
+        else:
+            ready = parts
+        await anyio.to_thread.run_sync(warm_up, ready)
+        app.state.answer_slots = anyio.CapacityLimiter(answer_concurrency(config))
+        app.state.parts = ready
+        try:
+            yield
+        finally:
+            app.state.parts = None
+            if parts is None:
+                ready.history.engine.dispose()
+
+    app = FastAPI(
+        title="Career Coach",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.parts = None
+    install_error_handlers(app)
+
+    for api in (chat.router, sessions.router, feedback.router):
+        app.include_router(api, dependencies=[Authorized])
+    app.include_router(openai_compat.router)  # carries its own API-key check
+    app.include_router(health.router)
+    app.include_router(widget.router)
+    widget.mount_static(app)
+
+    # Added innermost first: CORS sees every response, even a refused or limited request.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_per_minute > 0:
+        app.add_middleware(
+            RateLimit,
+            limiter=SlidingWindow(settings.rate_limit_per_minute),
+            api_key=settings.api_key,
+        )
+    app.add_middleware(
+        JSONErrorCORS,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    return app

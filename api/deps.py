@@ -1,0 +1,97 @@
+"""What routes receive: the parts built once in the lifespan, the settings, the API-key check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from anyio import CapacityLimiter
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
+
+from coach.chain import Coach
+from coach.errors import StoreUnavailableError
+from coach.factory import Parts
+from coach.history import HistoryStore
+from coach.settings import Settings
+from coach.store import GuideStore
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_parts(request: Request) -> Parts:
+    parts: Parts | None = getattr(request.app.state, "parts", None)
+    if parts is None:
+        raise StoreUnavailableError("The coach is still starting; try again in a moment.")
+    return parts
+
+
+async def get_coach(parts: Annotated[Parts, Depends(get_parts)]) -> Coach:
+    return parts.coach
+
+
+async def get_history(parts: Annotated[Parts, Depends(get_parts)]) -> HistoryStore:
+    return parts.history
+
+
+async def get_store(parts: Annotated[Parts, Depends(get_parts)]) -> GuideStore:
+    return parts.store
+
+
+async def get_answer_slots(request: Request) -> CapacityLimiter:
+    slots: CapacityLimiter = request.app.state.answer_slots
+    return slots
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PartsDep = Annotated[Parts, Depends(get_parts)]
+CoachDep = Annotated[Coach, Depends(get_coach)]
+HistoryDep = Annotated[HistoryStore, Depends(get_history)]
+StoreDep = Annotated[GuideStore, Depends(get_store)]
+AnswerSlots = Annotated[CapacityLimiter, Depends(get_answer_slots)]
+"""How many answers are computed at once; the others wait their turn."""
+
+
+def key_matches(expected: SecretStr, presented: str | None) -> bool:
+    """Constant-time comparison of a presented API key with the configured one."""
+    if not presented:
+        return False
+    return hmac.compare_digest(
+        presented.encode("utf-8"), expected.get_secret_value().encode("utf-8")
+    )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if that is what it holds."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The API key (COACH_API_KEY). Needed only when the server sets one.",
+)
+
+
+async def require_api_key(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """When an API key is configured, refuse requests that don't present it."""
+    if settings.api_key is None:
+        return
+    if not key_matches(settings.api_key, credentials.credentials if credentials else None):
+        raise HTTPException(
+            status_code=401,
+            detail="Missing or wrong API key: send the header 'Authorization: Bearer <key>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+Authorized = Depends(require_api_key)
