@@ -31,7 +31,7 @@ _INTENTS = [
     ),
     (
         re.compile(
-            r"salar|earn|\bpay|paid|compensation|income|wage|how much .*\bmake\b|\$",
+            r"salar|\bearn|\bpay|\bpaid|compensation|income|\bwage|how much .*\bmake\b|\$",
             re.IGNORECASE,
         ),
         "salary range earning $",

@@ -22,6 +22,12 @@ class Chunk:
     tokens: int
     content_hash: str
 
+    def embedding_text(self) -> str:
+        """What is embedded: the passage under its guide title and section, so a passage that
+        never names its subject ("Salaries range from…") is still found by it."""
+        where = f"{self.title} — {self.section}" if self.section else self.title
+        return f"{where}\n{self.text}"
+
     def metadata(self) -> dict[str, str | int]:
         """Chroma metadata (everything but id and text)."""
         return {

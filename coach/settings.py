@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
     max_per_guide: int = Field(3, ge=1, description="Cap of chunks from one guide in the context.")
     relevance_floor: float = Field(
-        0.3, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."
+        0.25, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."
     )
     unknown_term_penalty: float = Field(
         0.2, ge=0, le=1, description="Relevance lost per question word that no guide uses."

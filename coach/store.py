@@ -18,6 +18,9 @@ from coach.schema import Chunk
 from coach.settings import Settings
 
 MODEL_KEY = "embedding_model"
+RECIPE_KEY = "embedding_recipe"
+# How a chunk becomes embedded text (Chunk.embedding_text); a change needs a re-ingest.
+EMBEDDING_RECIPE = "title-section-text/1"
 
 
 def make_chroma_client(settings: Settings) -> ClientAPI:
@@ -61,12 +64,18 @@ class GuideStore:
             collection = self.client.get_or_create_collection(
                 self.name,
                 embedding_function=None,
-                metadata={MODEL_KEY: self.model_id},
+                metadata={MODEL_KEY: self.model_id, RECIPE_KEY: EMBEDDING_RECIPE},
                 configuration={"hnsw": {"space": "cosine"}},
             )
-            stored = (collection.metadata or {}).get(MODEL_KEY)
+            meta = collection.metadata or {}
+            stored = meta.get(MODEL_KEY)
             if stored and stored != self.model_id:
                 raise EmbeddingMismatchError(str(stored), self.model_id)
+            if stored and meta.get(RECIPE_KEY) != EMBEDDING_RECIPE:
+                raise EmbeddingMismatchError(
+                    f"{stored} ({meta.get(RECIPE_KEY) or 'an older recipe'})",
+                    f"{self.model_id} ({EMBEDDING_RECIPE})",
+                )
             self._collection = collection
         return self._collection
 

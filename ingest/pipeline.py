@@ -177,13 +177,14 @@ def _embed(
 ) -> list[list[float]]:
     """Vectors of ``chunks``, a batch at a time; any failure becomes :class:`EmbeddingFailed`."""
     # Batches of similar length pad little: this halves the time of the local model.
-    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
+    texts = [chunk.embedding_text() for chunk in chunks]
+    order = sorted(range(len(chunks)), key=lambda i: len(texts[i]))
     vectors: list[list[float]] = [[] for _ in chunks]
     progress("embed", 0, len(chunks))
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         try:
-            got = store.embeddings.embed_documents([chunks[i].text for i in batch])
+            got = store.embeddings.embed_documents([texts[i] for i in batch])
         except CoachError:
             raise
         except Exception as exc:

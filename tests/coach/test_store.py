@@ -120,3 +120,15 @@ def test_chroma_server_when_chroma_url_is_set(tmp_path: Path, embeddings, chroma
     hits = store.search(embeddings.embed_query("Docusaurus tutorial"), 1)
     assert hits[0][0].chunk_id == "c1"
     assert not (tmp_path / ".coach" / "chroma").exists()  # nothing embedded was written
+
+
+def test_a_store_embedded_another_way_asks_for_a_reset(tmp_path: Path, embeddings):
+    settings = make_settings(tmp_path / ".coach")
+    client = make_chroma_client(settings)
+    client.create_collection(
+        settings.collection,
+        embedding_function=None,
+        metadata={"embedding_model": embeddings.model_name},  # built before the recipe existed
+    )
+    with pytest.raises(EmbeddingMismatchError, match="--reset"):
+        GuideStore(client, settings.collection, embeddings).count()

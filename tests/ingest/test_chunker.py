@@ -7,6 +7,7 @@ import re
 from itertools import pairwise
 
 import pytest
+from pydantic import ValidationError
 
 from coach.errors import ConfigError
 from coach.settings import Settings
@@ -149,6 +150,8 @@ def test_a_new_title_changes_every_id():
 
 
 def test_an_overlap_as_large_as_the_chunk_is_a_config_error():
-    guide = load_guide(SEEDS / ENGINEER_GUIDE)
+    with pytest.raises(ValidationError, match="COACH_CHUNK_OVERLAP"):
+        chunking(64, 64)  # refused by the settings, before any work
+    unchecked = Settings.model_construct(chunk_tokens=64, chunk_overlap=64)
     with pytest.raises(ConfigError, match="COACH_CHUNK_OVERLAP"):
-        chunk_guide(guide, chunking(64, 64))
+        chunk_guide(load_guide(SEEDS / ENGINEER_GUIDE), unchecked)

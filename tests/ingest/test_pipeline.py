@@ -110,7 +110,9 @@ def test_a_changed_guide_replaces_only_its_own_chunks(
     assert (report.updated, report.added, report.removed) == (1, 1, 0)
     assert report.unchanged == report.chunks_total - 2
     assert len(recorder.embedded) == 2  # only the new and the changed chunk
-    assert any(t.startswith("## Timeline\n\n3-4 months") for t in recorder.embedded)
+    # embedded under its title and section (Chunk.embedding_text), the passage verbatim
+    assert any("\n## Timeline\n\n3-4 months" in t for t in recorder.embedded)
+    assert all(t.startswith("From Backend Engineer to AI Engineer — ") for t in recorder.embedded)
     for source in SEED_NAMES:
         if source != ROADMAP:
             assert after[source] == before[source]
