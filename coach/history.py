@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -23,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from coach.errors import InputError, NotFoundError, StoreUnavailableError
 from coach.schema import Citation, Turn
@@ -58,6 +62,7 @@ class SessionRow(Base):
 
 class MessageRow(Base):
     __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     session_id: Mapped[str] = mapped_column(
@@ -116,6 +121,7 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync per commit
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
@@ -137,6 +143,9 @@ class HistoryStore:
                 "Check COACH_DATABASE_URL."
             ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite takes one writer at a time and makes the others sleep-poll; queueing writers
+        # here is faster and keeps each session's message numbers in order.
+        self._write_lock = threading.Lock()
 
     @staticmethod
     def _safe(url: str) -> str:
@@ -148,6 +157,12 @@ class HistoryStore:
         except Exception:
             return "<invalid URL>"
 
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A write transaction, one at a time in this process."""
+        with self._write_lock, self._sessions.begin() as db:
+            yield db
+
     def ping(self) -> bool:
         """True when the database answers."""
         try:
@@ -158,7 +173,7 @@ class HistoryStore:
             return False
 
     def create_session(self) -> str:
-        with self._sessions.begin() as db:
+        with self._writing() as db:
             row = SessionRow(id=_new_id(), title="", created_at=_now())
             db.add(row)
             return row.id
@@ -178,7 +193,7 @@ class HistoryStore:
         meta: dict[str, Any] | None = None,
     ) -> str:
         """Append a turn; returns its id."""
-        with self._sessions.begin() as db:
+        with self._writing() as db:
             session = db.get(SessionRow, session_id)
             if session is None:
                 raise NotFoundError(f"Unknown session '{session_id}'. Start a new conversation.")
@@ -254,7 +269,7 @@ class HistoryStore:
 
     def delete_session(self, session_id: str) -> None:
         """Erase a conversation, its turns and feedback."""
-        with self._sessions.begin() as db:
+        with self._writing() as db:
             session = db.get(SessionRow, session_id)
             if session is None:
                 raise NotFoundError(f"Unknown session '{session_id}'.")
@@ -268,7 +283,7 @@ class HistoryStore:
         """Record (or replace) the rating of an assistant message."""
         if rating not in ("up", "down"):
             raise InputError("rating must be 'up' or 'down'.")
-        with self._sessions.begin() as db:
+        with self._writing() as db:
             message = db.get(MessageRow, message_id)
             if message is None or message.session_id != session_id:
                 raise NotFoundError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
@@ -17,6 +18,7 @@ from coach.errors import ConfigError, EmbeddingMismatchError, StoreUnavailableEr
 from coach.schema import Chunk
 from coach.settings import Settings
 
+COUNT_TTL = 1.0  # seconds a chunk count is trusted before Chroma is asked again
 MODEL_KEY = "embedding_model"
 RECIPE_KEY = "embedding_recipe"
 # How a chunk becomes embedded text (Chunk.embedding_text); a change needs a re-ingest.
@@ -56,6 +58,7 @@ class GuideStore:
         self.model_id = embedding_model_id(embeddings)
         self._collection: Collection | None = None
         self._chunks_cache: tuple[int, list[Chunk]] | None = None
+        self._count_cache: tuple[float, int] | None = None
 
     @property
     def collection(self) -> Collection:
@@ -84,10 +87,18 @@ class GuideStore:
         with contextlib.suppress(Exception):  # already absent: chromadb's error types vary
             self.client.delete_collection(self.name)
         self._collection = None
-        self._chunks_cache = None
+        self._changed()
 
     def count(self) -> int:
-        return self.collection.count()
+        """Chunks stored; re-read at most every COUNT_TTL seconds (another process may ingest)."""
+        now = time.monotonic()
+        if self._count_cache is None or now - self._count_cache[0] > COUNT_TTL:
+            self._count_cache = (now, self.collection.count())
+        return self._count_cache[1]
+
+    def _changed(self) -> None:
+        self._chunks_cache = None
+        self._count_cache = None
 
     def stored_hashes(self) -> dict[str, tuple[str, str]]:
         """chunk_id -> (source, content_hash) of everything stored."""
@@ -107,12 +118,12 @@ class GuideStore:
             metadatas=[c.metadata() for c in chunks],
             embeddings=[list(v) for v in vectors],  # type: ignore[arg-type]
         )
-        self._chunks_cache = None
+        self._changed()
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
         if chunk_ids:
             self.collection.delete(ids=list(chunk_ids))
-            self._chunks_cache = None
+            self._changed()
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk, in guide order (cached until the collection changes)."""
