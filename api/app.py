@@ -21,6 +21,7 @@ from api.deps import Authorized
 from api.errors import error_response, install_error_handlers
 from api.limits import BodySizeLimit, RateLimit, SlidingWindow
 from api.routes import chat, feedback, health, openai_compat, sessions, widget
+from api.routes.docs import mount_docs
 from coach.errors import CoachError
 from coach.factory import Parts, build
 from coach.settings import Settings
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.routes.docs without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.parts = None
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     app.include_router(openai_compat.router)  # carries its own API-key check
     app.include_router(health.router)
     app.include_router(widget.router)
+    mount_docs(app)
     widget.mount_static(app)
 
     # Added innermost first: CORS sees every response, even a refused or limited request.

@@ -50,6 +50,10 @@ def test_not_ready_when_the_history_database_is_down(serve: Serve) -> None:
 def test_openapi_docs(api: Served) -> None:
     docs = api.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "cdn" not in docs.text.lower()  # works with no network
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        assert asset in docs.text
+        assert api.client.get(asset).status_code == 200
     schema = api.client.get("/openapi.json").json()
     for path in (
         "/api/chat",
