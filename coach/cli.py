@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from coach.errors import CoachError
+from coach.progress import progress_bar
 from coach.settings import Settings
 
 console = Console()
@@ -76,27 +76,10 @@ def load_settings() -> Settings:
     return Settings()
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Any]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as progress:
-        yield progress
-
-
 def _run_ingest(parts: Any, paths: list[Path], reset: bool, quiet: bool = False) -> Any:
     from ingest.pipeline import run_ingest
 
-    if quiet:
-        return run_ingest(paths, parts.store, parts.settings, reset=reset)
-    with _progress("Ingesting") as progress:
+    with progress_bar(enabled=not quiet, console=errors) as progress:
         return run_ingest(paths, parts.store, parts.settings, reset=reset, progress=progress)
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ import typer
 from rich.console import Console
 
 from coach.errors import InputError
+from coach.progress import progress_bar
 from coach.settings import Settings
 from eval.golden import DEFAULT_GOLDEN, GoldenSet, check_sources, load_golden
 
@@ -62,25 +62,6 @@ class EvalOutcome:
     summary: dict[str, Any]
     records: list[Record]
     out_dir: Path
-
-
-@contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[Progress | None]:
-    """A rich progress bar on stderr (None when disabled)."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as progress:
-        yield progress
 
 
 def _ticker(progress: Progress | None, label: str, total: int) -> Any:
