@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from coach.conversation import build_queries, trim_history
 from coach.errors import InputError, NotFoundError
-from coach.generators.base import AnswerGenerator, Draft
+from coach.generators.base import AnswerGenerator, Draft, Restart
 from coach.generators.extractive import refusal_draft
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
@@ -39,7 +39,7 @@ class Completed:
     history: list[Turn] = field(default_factory=list)
 
 
-StreamEvent = Delta | Completed
+StreamEvent = Delta | Restart | Completed
 RefusalReason = Literal["not_covered", "off_topic", "injection"]
 
 
@@ -131,6 +131,8 @@ class Coach:
             for item in self.generator.stream(standalone, retrieval.context, turns):
                 if isinstance(item, Draft):
                     draft = item
+                elif isinstance(item, Restart):
+                    yield item
                 else:
                     yield Delta(item)
         assert draft is not None, "generators end with a Draft"

@@ -149,7 +149,7 @@ def ask(
     ] = False,
 ) -> None:
     """Ask one question (optionally within a conversation)."""
-    from coach.chain import Completed, Delta
+    from coach.chain import Completed, Delta, Restart
 
     parts = _build(quiet=as_json)
     if as_json:
@@ -159,12 +159,15 @@ def ask(
     for event in parts.coach.stream(question, session):
         if isinstance(event, Delta):
             console.print(escape(event.text), end="")
+        elif isinstance(event, Restart):
+            console.print(f"\n[yellow]{RESTART_NOTE}[/]")
         elif isinstance(event, Completed):
             console.print()
             print_answer(event.answer, streamed=True)
             console.print(f"\n[dim]session: {event.answer.session_id}[/]")
 
 
+RESTART_NOTE = "The language model stopped mid-answer; here is the answer from the guides instead:"
 CHAT_HELP = "Commands: /new (new conversation), /sources (last answer's sources), /quit"
 
 
@@ -176,7 +179,7 @@ def chat(
     ] = None,
 ) -> None:
     """Chat with the coach in the terminal."""
-    from coach.chain import Completed, Delta
+    from coach.chain import Completed, Delta, Restart
 
     parts = _build()
     console.print(
@@ -218,6 +221,8 @@ def chat(
             for event in parts.coach.stream(question, session_id):
                 if isinstance(event, Delta):
                     console.print(escape(event.text), end="")
+                elif isinstance(event, Restart):
+                    console.print(f"\n[yellow]{RESTART_NOTE}[/]")
                 elif isinstance(event, Completed):
                     console.print()
                     last = event.answer

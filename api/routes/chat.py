@@ -15,7 +15,7 @@ from api.deps import AnswerSlots, CoachDep
 from api.errors import describe
 from api.models import ChatRequest, ChatResponse, error_responses
 from api.render import render_answer
-from coach.chain import Coach, Completed, Delta, StreamEvent
+from coach.chain import Coach, Completed, Delta, Restart, StreamEvent
 from coach.schema import Answer
 
 T = TypeVar("T")
@@ -102,6 +102,8 @@ async def answer_events(
         async for event in in_threads(events, slots):
             if isinstance(event, Delta):
                 yield _event("delta", {"text": event.text})
+            elif isinstance(event, Restart):  # discard the text so far; the rest replaces it
+                yield _event("reset", {"reason": event.reason})
             elif isinstance(event, Completed):
                 response = chat_response(event.answer)
                 citations = [c.model_dump(mode="json") for c in response.citations]

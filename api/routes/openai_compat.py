@@ -26,13 +26,14 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.deps import Authorized, CoachDep
 from api.errors import describe
-from coach.chain import Coach, Completed, Delta, StreamEvent
+from coach.chain import Coach, Completed, Delta, Restart, StreamEvent
 from coach.errors import InputError
 from coach.history import HistoryStore
 from coach.llm.budget import strip_sources
 from coach.schema import Answer, Citation, Turn
 from coach.tokens import count_tokens
 
+RESTART_NOTE = "The language model stopped; the answer from the guides follows"
 logger = logging.getLogger("api")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Authorized])
 
@@ -220,6 +221,10 @@ async def completion_chunks(
             if isinstance(event, Delta):
                 streamed.append(event.text)
                 yield chunk({"content": event.text})
+            elif isinstance(event, Restart):  # OpenAI streams cannot retract: say so in-line
+                note = f"\n\n({RESTART_NOTE})\n\n"
+                streamed.append(note)
+                yield chunk({"content": note})
             elif isinstance(event, Completed):
                 answer = event.answer
                 sources = sources_block(answer.citations)

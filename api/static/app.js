@@ -316,6 +316,9 @@
         case "delta":
           if (data && typeof data.text === "string") on.delta(data.text);
           break;
+        case "reset":
+          if (on.reset) on.reset();
+          break;
         case "citations":
           if (data && Array.isArray(data.citations)) on.citations(data.citations);
           break;
@@ -757,6 +760,13 @@
     els.log.append(el);
   }
 
+  function clearDeltas(model) {
+    keepPinned(() => {
+      model.content = "";
+      model.parts.stream.data = "";
+    });
+  }
+
   function appendDelta(model, piece) {
     keepPinned(() => {
       model.content += piece;
@@ -1127,6 +1137,10 @@
             if (!current()) return;
             setTyping(false);
             appendDelta(ensureReply(), piece);
+          },
+          reset: () => {
+            if (!current()) return;
+            clearDeltas(ensureReply());
           },
           citations: (list) => {
             if (!current()) return;

@@ -9,6 +9,17 @@ from dataclasses import dataclass
 from coach.schema import Citation, Retrieved, Turn
 
 
+@dataclass(frozen=True)
+class Restart:
+    """Discard the answer text streamed so far: the pieces that follow replace it.
+
+    Sent when an LLM fails after its first words reached the user and the offline
+    generator answers instead; the final ``Draft.text`` is what follows the restart.
+    """
+
+    reason: str
+
+
 @dataclass
 class Draft:
     """A finished answer before it is stored: text with ``[n]`` markers and their citations."""
@@ -30,11 +41,11 @@ class AnswerGenerator(ABC):
     @abstractmethod
     def stream(
         self, question: str, context: list[Retrieved], history: list[Turn]
-    ) -> Iterator[str | Draft]:
+    ) -> Iterator[str | Restart | Draft]:
         """Yield pieces of answer text as they are produced, then the final ``Draft``.
 
         ``question`` is the standalone question; ``context`` is ranked best first.
-        The concatenated pieces equal ``Draft.text``.
+        The pieces after the last ``Restart`` (if any) concatenate to ``Draft.text``.
         """
 
     def generate(self, question: str, context: list[Retrieved], history: list[Turn]) -> Draft:

@@ -24,7 +24,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from coach.errors import GenerationError
-from coach.generators.base import AnswerGenerator, Draft
+from coach.generators.base import AnswerGenerator, Draft, Restart
 from coach.generators.extractive import load_prompt
 from coach.llm.budget import MESSAGE_OVERHEAD, fit_context, fit_history, format_excerpt
 from coach.llm.citations import CitationStream
@@ -140,11 +140,12 @@ class LLMGenerator(AnswerGenerator):
 
     def stream(
         self, question: str, context: list[Retrieved], history: list[Turn]
-    ) -> Iterator[str | Draft]:
+    ) -> Iterator[str | Restart | Draft]:
         messages, excerpts = self.prepare(question, context, history)
         usage = Usage()
+        shown = [False]  # whether any text reached the user (a fallback must then restart)
         try:
-            answer = yield from self._complete(messages, excerpts, usage)
+            answer = yield from _noting(self._complete(messages, excerpts, usage), shown)
             if not answer.stream.cited and not answer.refused:
                 log.info("The answer cites no excerpt; regenerating once")
                 repair = [
@@ -152,8 +153,10 @@ class LLMGenerator(AnswerGenerator):
                     AIMessage(answer.stream.raw),
                     HumanMessage(load_prompt("repair.txt")),
                 ]
-                answer = yield from self._complete(repair, excerpts, usage)
+                answer = yield from _noting(self._complete(repair, excerpts, usage), shown)
         except GenerationError as exc:
+            if shown[0]:
+                yield Restart(str(exc))
             yield from self._fall_back(question, context, history, str(exc), usage)
             return
         if answer.held:
@@ -219,7 +222,7 @@ class LLMGenerator(AnswerGenerator):
         history: list[Turn],
         fault: str,
         usage: Usage,
-    ) -> Iterator[str | Draft]:
+    ) -> Iterator[str | Restart | Draft]:
         """The extractive answer, saying why the LLM's is missing."""
         reason = f"{fault} Answered offline from the guides' own sentences instead."
         log.warning("Falling back to the extractive generator: %s", fault)
@@ -230,3 +233,16 @@ class LLMGenerator(AnswerGenerator):
                 )
             else:
                 yield item
+
+
+def _noting(
+    pieces: Generator[str, None, Completion], shown: list[bool]
+) -> Generator[str, None, Completion]:
+    """Relay ``pieces`` and note in ``shown[0]`` that text went out."""
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as stop:
+            return stop.value
+        shown[0] = True
+        yield piece

@@ -9,7 +9,7 @@ import pytest
 
 from coach.errors import ConfigError
 from coach.factory import make_generator
-from coach.generators.base import Draft
+from coach.generators.base import Draft, Restart
 from coach.generators.citations import validate_citations
 from coach.generators.llm import LLMGenerator
 from coach.llm.budget import fit_history
@@ -45,7 +45,10 @@ def run(
     for item in generator.stream("How do I become an AI engineer?", context, history or []):
         if isinstance(item, Draft):
             return pieces, item
-        pieces.append(item)
+        if isinstance(item, Restart):
+            pieces.append(f"<restart: {item.reason}>")
+        else:
+            pieces.append(item)
     raise AssertionError("no draft")
 
 
@@ -248,6 +251,9 @@ def test_a_stream_broken_after_text_flowed_falls_back_without_retry(
     assert len(openai_server.chat_requests()) == 1
     assert pieces[0].startswith("Python first [1].")  # what flowed before the break
     assert draft.mode == "extractive" and draft.fallback_reason is not None
+    restarts = [i for i, p in enumerate(pieces) if p.startswith("<restart")]
+    assert len(restarts) == 1  # consumers drop what flowed, then show the offline answer
+    assert "".join(pieces[restarts[0] + 1 :]) == draft.text
 
 
 def test_a_stream_broken_before_text_flowed_is_retried(

@@ -237,3 +237,22 @@ def test_the_apps_own_stream_carries_llm_deltas(serve: Serve, openai_server: Ope
     (done,) = [data for name, data in events if name == "done"]
     assert len(deltas) > 3 and "".join(deltas) == done["answer"]
     assert done["answer"] == "Learn Python first [1], then RAG [2]." and done["mode"] == "llm"
+
+
+def test_an_llm_failing_mid_answer_resets_the_apps_stream(
+    serve: Serve, openai_server: OpenAIServer
+) -> None:
+    openai_server.script(
+        Reply(text="Learn Python first [1]. Then build RAG apps [2].", break_after=4)
+    )
+    with serve() as (client, _):
+        url = str(client.base_url).removesuffix("/v1/")
+        body = {"message": QUESTION}
+        with httpx.stream("POST", f"{url}/api/chat/stream", json=body, timeout=60) as response:
+            events = parse_sse(response.read().decode())
+    names = [name for name, _ in events]
+    assert "reset" in names and names.index("reset") > names.index("delta")
+    after = [data["text"] for name, data in events[names.index("reset") :] if name == "delta"]
+    (done,) = [data for name, data in events if name == "done"]
+    assert "".join(after) == done["answer"]  # what follows the reset is the whole answer
+    assert done["mode"] == "extractive" and done["fallback_reason"]
