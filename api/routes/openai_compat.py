@@ -22,10 +22,11 @@ import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import Authorized, CoachDep
+from api.deps import AnswerSlots, Authorized, CoachDep
 from api.errors import describe
+from api.routes.chat import in_threads
 from coach.chain import Coach, Completed, Delta, Restart, StreamEvent
 from coach.errors import InputError
 from coach.history import HistoryStore
@@ -153,7 +154,7 @@ async def list_models() -> dict[str, Any]:
 
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
-    body: ChatCompletionRequest, coach: CoachDep
+    body: ChatCompletionRequest, coach: CoachDep, slots: AnswerSlots
 ) -> JSONResponse | StreamingResponse:
     """Answer the conversation's last user message, as an OpenAI chat completion."""
     question, session_id = await _prepare(body, coach)
@@ -161,10 +162,10 @@ async def chat_completions(
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = completion_chunks(
-            coach, question, session_id, completion_id, body.messages, include_usage
+            coach, question, session_id, completion_id, body.messages, include_usage, slots
         )
         return StreamingResponse(events, media_type="text/event-stream", headers=STREAM_HEADERS)
-    answer = await run_in_threadpool(coach.ask, question, session_id)
+    answer = await anyio.to_thread.run_sync(coach.ask, question, session_id, limiter=slots)
     content = answer.answer + sources_block(answer.citations)
     return JSONResponse(
         {
@@ -193,6 +194,7 @@ async def completion_chunks(
     completion_id: str,
     messages: list[ChatMessage],
     include_usage: bool,
+    slots: anyio.CapacityLimiter,
 ) -> AsyncIterator[str]:
     """``chat.completion.chunk`` SSE events of one answer, then ``data: [DONE]``.
 
@@ -217,7 +219,7 @@ async def completion_chunks(
     streamed: list[str] = []
     settled = False
     try:
-        async for event in iterate_in_threadpool(events):
+        async for event in in_threads(events, slots):  # same answer slots as /api/chat
             if isinstance(event, Delta):
                 streamed.append(event.text)
                 yield chunk({"content": event.text})
