@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from swagger_ui_bundle import swagger_ui_path
 
 from api.app import create_app
 from coach.store import GuideStore
@@ -54,6 +55,9 @@ def test_openapi_docs(api: Served) -> None:
     for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
         assert asset in docs.text
         assert api.client.get(asset).status_code == 200
+    # FastAPI writes OpenAPI 3.1, which Swagger UI renders from version 5 on
+    assert api.client.get("/openapi.json").json()["openapi"].startswith("3.1")
+    assert "swagger-ui-5." in str(swagger_ui_path)
     schema = api.client.get("/openapi.json").json()
     for path in (
         "/api/chat",
