@@ -40,11 +40,11 @@ COMMON_IDF = 0.5  # idf under this: the word is in 60% of the chunks or more
 
 
 class _KeywordIndex:
-    """BM25 over the stored chunks (title, section and text), rebuilt when the store changes."""
+    """BM25 over the stored chunks (section and text), rebuilt when the store changes."""
 
     def __init__(self, chunks: list[Chunk]) -> None:
         self.chunks = chunks
-        docs = [terms(f"{c.title} {c.section} {c.text}") for c in chunks]
+        docs = [terms(f"{c.section} {c.text}") for c in chunks]  # titles: _boost_named_guides
         self.bm25 = BM25Okapi(docs) if chunks else None
         df = Counter(t for doc in docs for t in set(doc))
         # Plain log(N/df): 0 for a word in every chunk (BM25's own idf floors those at a
