@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
@@ -18,6 +19,7 @@ from coach.errors import ConfigError, EmbeddingMismatchError, StoreUnavailableEr
 from coach.schema import Chunk
 from coach.settings import Settings
 
+IN_MEMORY_CHUNKS = 20_000  # up to this many chunks, vector search runs on an in-memory copy
 COUNT_TTL = 1.0  # seconds a chunk count is trusted before Chroma is asked again
 MODEL_KEY = "embedding_model"
 RECIPE_KEY = "embedding_recipe"
@@ -59,6 +61,7 @@ class GuideStore:
         self._collection: Collection | None = None
         self._chunks_cache: tuple[int, list[Chunk]] | None = None
         self._count_cache: tuple[float, int] | None = None
+        self._matrix: np.ndarray | None = None
 
     @property
     def collection(self) -> Collection:
@@ -127,24 +130,54 @@ class GuideStore:
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk, in guide order (cached until the collection changes)."""
+        return self._snapshot()[0]
+
+    def _snapshot(self) -> tuple[list[Chunk], np.ndarray | None]:
+        """The chunks in guide order and, for a small collection, their unit vectors in memory."""
         count = self.count()
         if self._chunks_cache is None or self._chunks_cache[0] != count:
-            got = self.collection.get(include=["documents", "metadatas"])
-            chunks = [
-                Chunk.from_record(cid, doc or "", meta or {})
-                for cid, doc, meta in zip(
-                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-                )
-            ]
-            chunks.sort(key=lambda c: (c.source, c.position))
+            in_memory = count <= IN_MEMORY_CHUNKS
+            include = ["documents", "metadatas", *(["embeddings"] if in_memory else [])]
+            got = self.collection.get(include=include)  # type: ignore[arg-type]
+            vectors = got["embeddings"] if in_memory else None
+            rows = sorted(
+                zip(
+                    got["ids"],
+                    got["documents"] or [],
+                    got["metadatas"] or [],
+                    list(vectors) if vectors is not None else [None] * len(got["ids"]),
+                    strict=True,
+                ),
+                key=lambda row: (
+                    str((row[2] or {}).get("source", "")),
+                    (row[2] or {}).get("position", 0),
+                ),
+            )
+            chunks = [Chunk.from_record(cid, doc or "", meta or {}) for cid, doc, meta, _ in rows]
+            matrix = None
+            if in_memory and rows:
+                matrix = np.asarray([row[3] for row in rows], dtype=np.float32)
+                matrix /= np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
             self._chunks_cache = (count, chunks)
-        return self._chunks_cache[1]
+            self._matrix = matrix
+        return self._chunks_cache[1], self._matrix
 
     def search(self, vector: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
-        """The ``n`` nearest chunks with their cosine similarity, best first."""
+        """The ``n`` nearest chunks with their cosine similarity, best first.
+
+        A small collection (the guides are ~100 chunks) is searched exactly in memory from a
+        snapshot of Chroma's vectors — microseconds instead of a query per call; a large one
+        is queried in Chroma.
+        """
         n = min(n, self.count())
         if n <= 0:
             return []
+        chunks, matrix = self._snapshot()
+        if matrix is not None:
+            query = np.asarray(vector, dtype=np.float32)
+            sims = matrix @ (query / max(float(np.linalg.norm(query)), 1e-12))
+            best = np.argsort(-sims, kind="stable")[:n]
+            return [(chunks[i], float(sims[i])) for i in best]
         got = self.collection.query(
             query_embeddings=[list(vector)],  # type: ignore[arg-type]
             n_results=n,

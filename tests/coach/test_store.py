@@ -132,3 +132,15 @@ def test_a_store_embedded_another_way_asks_for_a_reset(tmp_path: Path, embedding
     )
     with pytest.raises(EmbeddingMismatchError, match="--reset"):
         GuideStore(client, settings.collection, embeddings).count()
+
+
+def test_in_memory_search_ranks_as_chroma_does(seeded_store: GuideStore):
+    """The in-memory copy of a small collection gives Chroma's own ranking and similarities."""
+    vector = seeded_store.embeddings.embed_query("What do AI Documentation Engineers earn?")
+    ours = seeded_store.search(vector, 8)
+    got = seeded_store.collection.query(
+        query_embeddings=[vector], n_results=8, include=["distances"]
+    )
+    assert [c.chunk_id for c, _ in ours] == got["ids"][0]
+    for (_, similarity), distance in zip(ours, got["distances"][0], strict=True):
+        assert abs(similarity - (1 - distance)) < 1e-4
