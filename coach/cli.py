@@ -149,14 +149,20 @@ def ask(
     ] = False,
 ) -> None:
     """Ask one question (optionally within a conversation)."""
-    from coach.chain import Completed, Delta, Restart
-
     parts = _build(quiet=as_json)
     if as_json:
         answer = parts.coach.ask(question, session)
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         return
-    for event in parts.coach.stream(question, session):
+    answer = stream_answer(parts.coach, question, session)
+    console.print(f"\n[dim]session: {answer.session_id}[/]")
+
+
+def stream_answer(coach: Any, question: str, session_id: str | None) -> Any:
+    """Print the answer as it is produced, then its sources; return the stored answer."""
+    from coach.chain import Completed, Delta, Restart
+
+    for event in coach.stream(question, session_id):
         if isinstance(event, Delta):
             console.print(escape(event.text), end="")
         elif isinstance(event, Restart):
@@ -164,7 +170,8 @@ def ask(
         elif isinstance(event, Completed):
             console.print()
             print_answer(event.answer, streamed=True)
-            console.print(f"\n[dim]session: {event.answer.session_id}[/]")
+            return event.answer
+    raise RuntimeError("the chain ended without an answer")
 
 
 RESTART_NOTE = "The language model stopped mid-answer; here is the answer from the guides instead:"
@@ -179,8 +186,6 @@ def chat(
     ] = None,
 ) -> None:
     """Chat with the coach in the terminal."""
-    from coach.chain import Completed, Delta, Restart
-
     parts = _build()
     console.print(
         "[bold]Career Coach[/] — ask about moving from backend development into AI roles."
@@ -218,16 +223,8 @@ def chat(
             continue
         try:
             console.print("[bold magenta]coach>[/] ", end="")
-            for event in parts.coach.stream(question, session_id):
-                if isinstance(event, Delta):
-                    console.print(escape(event.text), end="")
-                elif isinstance(event, Restart):
-                    console.print(f"\n[yellow]{RESTART_NOTE}[/]")
-                elif isinstance(event, Completed):
-                    console.print()
-                    last = event.answer
-                    session_id = last.session_id
-                    print_answer(last, streamed=True)
+            last = stream_answer(parts.coach, question, session_id)
+            session_id = last.session_id
         except CoachError as exc:
             errors.print(f"[bold red]Error:[/] {escape(str(exc))}")
 
