@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from coach.factory import Parts, assemble
@@ -21,3 +24,23 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 def build_parts(settings: Settings, store: GuideStore, db_path: Path) -> Parts:
     """A coach over ``store`` with its own conversation database."""
     return assemble(settings, store, HistoryStore(f"sqlite:///{db_path}"))
+
+
+COACH = str(Path(sys.executable).parent / "coach")
+
+
+def run_cli(
+    *args: str, data_dir: Path, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """The real `coach` command, with a private data dir and no outside configuration."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_"))}
+    environment.update(COACH_DATA_DIR=str(data_dir), COACH_SEEDS_DIR=str(SEEDS), **env)
+    return subprocess.run(
+        [COACH, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=240,
+        cwd=data_dir.parent,
+    )

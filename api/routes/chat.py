@@ -119,10 +119,10 @@ async def answer_events(
     finally:
         if not settled:  # the client left: finish anyway, so the reply is stored
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(_finish, events, limiter=slots)
+                await anyio.to_thread.run_sync(finish_abandoned, events, limiter=slots)
 
 
-def _finish(events: Iterator[StreamEvent]) -> None:
+def finish_abandoned(events: Iterator[StreamEvent]) -> None:
     """Run an abandoned answer to its end (the chain stores it as it completes)."""
     try:
         for _ in events:

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import anyio
@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AnswerSlots, Authorized, CoachDep
 from api.errors import describe
-from api.routes.chat import in_threads
-from coach.chain import Coach, Completed, Delta, Restart, StreamEvent
+from api.routes.chat import finish_abandoned, in_threads
+from coach.chain import Coach, Completed, Delta, Restart
 from coach.errors import InputError
 from coach.history import HistoryStore
 from coach.llm.budget import strip_sources
@@ -247,14 +247,5 @@ async def completion_chunks(
     finally:
         if not settled:  # the client left: finish anyway, so the reply is stored
             with anyio.CancelScope(shield=True):
-                await run_in_threadpool(_drain, events)
+                await anyio.to_thread.run_sync(finish_abandoned, events, limiter=slots)
     yield "data: [DONE]\n\n"
-
-
-def _drain(events: Iterator[StreamEvent]) -> None:
-    """Run an abandoned answer to its end (the chain stores it as it completes)."""
-    try:
-        for _ in events:
-            pass
-    except Exception:
-        logger.exception("finishing an abandoned answer failed")

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import SEEDS
+from tests.support import SEEDS, run_cli
 
-COACH = str(Path(sys.executable).parent / "coach")
-
-
-def run(*args: str, data_dir: Path, stdin: str | None = None, **env: str):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_"))}
-    environment.update(COACH_DATA_DIR=str(data_dir), COACH_SEEDS_DIR=str(SEEDS), **env)
-    return subprocess.run(
-        [COACH, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=240,
-        cwd=data_dir.parent,
-    )
+run = run_cli
 
 
 @pytest.fixture(scope="module")

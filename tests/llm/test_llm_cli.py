@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.llm.openai_server import OpenAIServer, Reply
-from tests.support import SEEDS
-
-COACH = str(Path(sys.executable).parent / "coach")
+from tests.support import run_cli
 
 
 def run_coach(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_"))}
-    environment.update(COACH_DATA_DIR=str(data_dir), COACH_SEEDS_DIR=str(SEEDS), **env)
-    return subprocess.run(
-        [COACH, *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=240,
-        cwd=data_dir.parent,
-    )
+    return run_cli(*args, data_dir=data_dir, **env)
 
 
 def test_ask_streams_the_llm_answer(openai_server: OpenAIServer, tmp_path: Path) -> None:
