@@ -161,6 +161,7 @@ class Coach:
             grounded=draft.grounded,
             fallback_reason=draft.fallback_reason,
             usage=draft.usage,
+            statements=draft.statements,
         )
         yield Completed(answer=answer, retrieval=retrieval, standalone=standalone, history=turns)
 

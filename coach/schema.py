@@ -82,6 +82,18 @@ class Citation(BaseModel):
     chunk_id: str
 
 
+class Statement(BaseModel):
+    """One claim of an answer, with the citations that back it.
+
+    ``supported`` is True when every cited chunk was checked to carry what the statement
+    says (always, for the extractive generator, which quotes the chunks verbatim).
+    """
+
+    text: str
+    citations: list[int] = Field(default_factory=list)
+    supported: bool = True
+
+
 class Answer(BaseModel):
     """The answer contract shared by the CLI, the HTTP API and the evaluation."""
 
@@ -94,3 +106,4 @@ class Answer(BaseModel):
     grounded: bool = True
     fallback_reason: str | None = None
     usage: dict[str, float] | None = None
+    statements: list[Statement] = Field(default_factory=list)

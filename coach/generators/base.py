@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from coach.schema import Citation, Retrieved, Turn
+from coach.schema import Citation, Retrieved, Statement, Turn
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Draft:
     grounded: bool = True
     fallback_reason: str | None = None
     usage: dict[str, float] | None = None
+    statements: list[Statement] = field(default_factory=list)
 
 
 class AnswerGenerator(ABC):
