@@ -24,6 +24,7 @@ CONTRACT = {
     "grounded",
     "fallback_reason",
     "usage",
+    "statements",
     "answer_html",
 }
 
