@@ -8,24 +8,36 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 
 from coach.chain import Coach
+from coach.derived import DerivedStore
 from coach.embeddings import make_embeddings
 from coach.errors import ConfigError
 from coach.generators.base import AnswerGenerator
 from coach.history import HistoryStore
 from coach.retrieval import HybridRetriever
 from coach.settings import Settings
-from coach.store import GuideStore, make_chroma_client
+from coach.store import EMBEDDING_RECIPE, GuideStore, make_chroma_client
 from coach.tokens import install_offline_vocabularies
+from coach.units import UnitIndex
 
 if TYPE_CHECKING:
     from coach.llm.condense import QueryRewriter
 
 
-def make_generator(settings: Settings, embeddings: Embeddings) -> AnswerGenerator:
+def make_units(settings: Settings, store: GuideStore) -> UnitIndex:
+    """The chunks' units as ingest stored them beside the collection."""
+    derived = DerivedStore.for_collection(
+        settings.data_dir, settings.collection, store.model_id, EMBEDDING_RECIPE
+    )
+    return UnitIndex(derived, store.embeddings)
+
+
+def make_generator(
+    settings: Settings, embeddings: Embeddings, units: UnitIndex
+) -> AnswerGenerator:
     """The answer generator the settings ask for (the LLM one falls back to extractive)."""
     from coach.generators.extractive import ExtractiveGenerator
 
-    extractive = ExtractiveGenerator(embeddings, max_statements=settings.answer_sentences)
+    extractive = ExtractiveGenerator(embeddings, units, max_statements=settings.answer_sentences)
     if settings.generator == "extractive":
         return extractive
     if settings.generator == "llm":
@@ -64,7 +76,9 @@ class Parts:
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
     """The coach over an existing store and conversation database."""
-    generator = make_generator(settings, store.embeddings)
+    units = make_units(settings, store)
+    units.load()
+    generator = make_generator(settings, store.embeddings, units)
     retriever = HybridRetriever(store, settings)
     coach = Coach(settings, retriever, generator, history, rewriter=make_rewriter(settings))
     return Parts(settings=settings, store=store, history=history, coach=coach)

@@ -50,8 +50,14 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(8, ge=1, le=2048, description="Texts per embedding call.")
 
     # Chunking
-    chunk_tokens: int = Field(300, ge=32, le=8000, description="Max tokens in a chunk.")
-    chunk_overlap: int = Field(40, ge=0, le=2000, description="Token overlap between chunks.")
+    chunk_tokens: int = Field(
+        256,
+        ge=32,
+        le=8000,
+        description="Max tokens in a chunk, in the embedding model's own tokens; the local "
+        "model's 256-token window (less the title and section) caps it.",
+    )
+    chunk_overlap: int = Field(32, ge=0, le=2000, description="Token overlap between chunks.")
 
     # Retrieval
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answer generator.")
@@ -110,7 +116,7 @@ class Settings(BaseSettings):
     llm_price_output: float | None = Field(
         None, ge=0, description="USD per 1M completion tokens; overrides the built-in table."
     )
-    answer_sentences: int = Field(5, ge=1, le=20, description="Max statements, extractive mode.")
+    answer_sentences: int = Field(8, ge=1, le=20, description="Max statements, extractive mode.")
 
     # HTTP service
     host: str = "127.0.0.1"

@@ -24,7 +24,7 @@ COUNT_TTL = 1.0  # seconds a chunk count is trusted before Chroma is asked again
 MODEL_KEY = "embedding_model"
 RECIPE_KEY = "embedding_recipe"
 # How a chunk becomes embedded text (Chunk.embedding_text); a change needs a re-ingest.
-EMBEDDING_RECIPE = "title-section-text/1"
+EMBEDDING_RECIPE = "title-section-text/2-window-units"
 
 
 def make_chroma_client(settings: Settings) -> ClientAPI:
@@ -84,6 +84,16 @@ class GuideStore:
                 )
             self._collection = collection
         return self._collection
+
+    def recorded(self) -> tuple[str | None, str | None]:
+        """The embedding model and recipe the stored collection was built with (None, None
+        when there is no collection yet)."""
+        try:
+            meta = self.client.get_collection(self.name).metadata or {}
+        except Exception:  # absent: chromadb's error types vary by version
+            return None, None
+        model, recipe = meta.get(MODEL_KEY), meta.get(RECIPE_KEY)
+        return (str(model) if model else None), (str(recipe) if recipe else None)
 
     def reset(self) -> None:
         """Drop every chunk (and the recorded embedding model)."""
