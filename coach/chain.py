@@ -18,6 +18,7 @@ from coach.settings import Settings
 
 if TYPE_CHECKING:
     from coach.llm.condense import QueryRewriter
+    from coach.watch import GuideWatcher
 
 HISTORY_TURNS = 20
 
@@ -53,24 +54,22 @@ class Coach:
         generator: AnswerGenerator,
         history: HistoryStore,
         rewriter: QueryRewriter | None = None,
+        watcher: GuideWatcher | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.generator = generator
         self.history = history
         self.rewriter = rewriter
+        self.watcher = watcher
 
     def warm_up(self) -> None:
-        """Load the model, the keyword index and the generator's caches before the first question.
+        """Load the model, the chunks and their keyword index before the first question.
 
-        A cold first answer costs seconds (the extractive generator embeds every passage's
-        sentences once); servers and benchmarks pay that at start-up instead.
+        Nothing here grows with the corpus beyond reading what ingest stored.
         """
         self.retriever.store.embeddings.embed_query("warm up")
-        chunks = self.retriever.keyword_index.chunks
-        warm = getattr(self.generator, "warm_up", None)
-        if callable(warm):
-            warm(chunks)
+        _ = self.retriever.keyword_index
 
     def clean_question(self, question: str) -> str:
         """The question trimmed, or an InputError saying what is wrong with it."""
@@ -110,6 +109,8 @@ class Coach:
         The user's message is stored before anything can fail, so no fault loses it.
         """
         question = self.clean_question(question)
+        if self.watcher is not None:
+            self.watcher.check()  # another process ingested: reload in the background
         session_id = self.open_session(session_id)
         recent = self.history.recent_turns(session_id, HISTORY_TURNS)
         if recent and recent[-1] == Turn(role="user", content=question):

@@ -21,7 +21,7 @@ import numpy as np
 
 from coach.generators.sentences import Unit
 
-FORMAT = "units/1"
+FORMAT = "units/2"
 GENERATION_FILE = "generation"
 
 
@@ -33,6 +33,7 @@ class ChunkUnits:
     content_hash: str
     units: tuple[Unit, ...]
     vectors: np.ndarray
+    terms: tuple[str, ...] = ()  # the keyword index's words for the chunk (section + text)
 
 
 def _unit_from(data: Mapping[str, object]) -> Unit:
@@ -72,6 +73,7 @@ class DerivedStore:
                     "chunk_id": r.chunk_id,
                     "content_hash": r.content_hash,
                     "units": [asdict(u) for u in r.units],
+                    "terms": list(r.terms),
                 }
                 for r in records
             ],
@@ -116,7 +118,11 @@ class DerivedStore:
                 vectors = np.asarray(data["vectors"], dtype=np.float32)
         except (OSError, ValueError, KeyError):
             return {}
-        if header.get("model") != self.model_id or header.get("recipe") != self.recipe:
+        if (header.get("format"), header.get("model"), header.get("recipe")) != (
+            FORMAT,
+            self.model_id,
+            self.recipe,
+        ):
             return {}
         found: dict[str, ChunkUnits] = {}
         row = 0
@@ -125,7 +131,7 @@ class DerivedStore:
             block = vectors[row : row + len(units)]
             row += len(units)
             found[entry["chunk_id"]] = ChunkUnits(
-                entry["chunk_id"], entry["content_hash"], units, block
+                entry["chunk_id"], entry["content_hash"], units, block, tuple(entry["terms"])
             )
         return found
 

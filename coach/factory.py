@@ -18,6 +18,7 @@ from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, GuideStore, make_chroma_client
 from coach.tokens import install_offline_vocabularies
 from coach.units import UnitIndex
+from coach.watch import GuideWatcher
 
 if TYPE_CHECKING:
     from coach.llm.condense import QueryRewriter
@@ -61,7 +62,8 @@ def make_store(settings: Settings, embeddings: Embeddings | None = None) -> Guid
     """The Chroma-backed guide store."""
     install_offline_vocabularies()
     embeddings = embeddings or make_embeddings(settings)
-    return GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+    connect = None if settings.chroma_url else (lambda: make_chroma_client(settings))
+    return GuideStore(make_chroma_client(settings), settings.collection, embeddings, connect)
 
 
 @dataclass
@@ -72,6 +74,8 @@ class Parts:
     store: GuideStore
     history: HistoryStore
     coach: Coach
+    units: UnitIndex
+    watcher: GuideWatcher
 
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
@@ -79,9 +83,14 @@ def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Pa
     units = make_units(settings, store)
     units.load()
     generator = make_generator(settings, store.embeddings, units)
-    retriever = HybridRetriever(store, settings)
-    coach = Coach(settings, retriever, generator, history, rewriter=make_rewriter(settings))
-    return Parts(settings=settings, store=store, history=history, coach=coach)
+    retriever = HybridRetriever(store, settings, units)
+    watcher = GuideWatcher(units, retriever)
+    coach = Coach(
+        settings, retriever, generator, history, rewriter=make_rewriter(settings), watcher=watcher
+    )
+    return Parts(
+        settings=settings, store=store, history=history, coach=coach, units=units, watcher=watcher
+    )
 
 
 def build(settings: Settings) -> Parts:

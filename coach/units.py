@@ -14,9 +14,16 @@ from langchain_core.embeddings import Embeddings
 
 from coach.derived import ChunkUnits, DerivedStore
 from coach.generators.sentences import split_units, unit_spans
+from coach.keywords import terms
 from coach.schema import Chunk
 
 logger = logging.getLogger(__name__)
+
+
+def keyword_terms(chunk: Chunk) -> list[str]:
+    """What BM25 indexes of a chunk: its section and text (titles count through the
+    named-guide boost instead)."""
+    return terms(f"{chunk.section} {chunk.text}")
 
 
 def derive_units(
@@ -48,7 +55,13 @@ def derive_units(
             per_chunk.append(block / np.clip(norms, 1e-12, None))
             row += len(us)
     records = [
-        ChunkUnits(c.chunk_id, c.content_hash, us, np.asarray(v, dtype=np.float32))
+        ChunkUnits(
+            c.chunk_id,
+            c.content_hash,
+            us,
+            np.asarray(v, dtype=np.float32),
+            tuple(keyword_terms(c)),
+        )
         for c, us, v in zip(chunks, units, per_chunk, strict=True)
     ]
     return vectors, records
@@ -73,9 +86,20 @@ class UnitIndex:
             self._generation = generation
         return len(records)
 
+    def mark_stale(self) -> None:
+        """Forget which generation is loaded, so the next check reloads."""
+        self._generation = "stale"
+
     @property
     def generation(self) -> str | None:
         return self._generation
+
+    def terms_of(self, chunk: Chunk) -> list[str]:
+        """The chunk's keyword terms as ingest stored them (computed when missing)."""
+        record = self._records.get(chunk.chunk_id)
+        if record is not None and record.content_hash == chunk.content_hash:
+            return list(record.terms)
+        return keyword_terms(chunk)
 
     def get(self, chunk: Chunk) -> ChunkUnits:
         """The chunk's units; computed now (and kept) when ingest did not store them."""

@@ -103,6 +103,48 @@ def _said(history: Sequence[Turn]) -> str:
     return re.sub(r" +([.,;:!?])", r"\1", said)
 
 
+def select_units(
+    candidates: list[Candidate], scorer: StatementScorer, limit: int
+) -> list[Candidate]:
+    """The units to quote: the best, those close to it, and the rest of a list quoted."""
+    if not candidates:
+        return []
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.order))
+    best = ranked[0].score
+    if best < scorer.floor:
+        return []
+    chosen: list[Candidate] = []
+    for c in ranked:
+        if len(chosen) >= limit or c.score < scorer.keep * best:
+            break
+        if not _near_duplicate(c.unit, chosen):
+            chosen.append(c)
+    return _complete_lists(chosen, candidates, limit)
+
+
+def _complete_lists(
+    chosen: list[Candidate], candidates: list[Candidate], limit: int
+) -> list[Candidate]:
+    """A list two of whose members are quoted is quoted whole, while the budget lasts."""
+    picked = set(map(id, chosen))
+    blocks: dict[tuple[str, int], int] = {}
+    for c in chosen:
+        if c.unit.kind != "sentence":
+            key = (c.chunk.chunk_id, c.unit.block)
+            blocks[key] = blocks.get(key, 0) + 1
+    for key, n in sorted(blocks.items(), key=lambda kv: -kv[1]):
+        if n < 2:
+            continue
+        for c in candidates:
+            if len(chosen) >= limit:
+                return chosen
+            same = (c.chunk.chunk_id, c.unit.block) == key
+            if same and id(c) not in picked and not _near_duplicate(c.unit, chosen):
+                chosen.append(c)
+                picked.add(id(c))
+    return chosen
+
+
 class ExtractiveGenerator(AnswerGenerator):
     """Answers with verbatim, cited passages of the retrieved guides; no LLM needed."""
 
@@ -156,42 +198,7 @@ class ExtractiveGenerator(AnswerGenerator):
         return found
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
-        """The units to quote: the best, those close to it, and the rest of a list quoted."""
-        if not candidates:
-            return []
-        ranked = sorted(candidates, key=lambda c: (-c.score, c.order))
-        best = ranked[0].score
-        if best < self.scorer.floor:
-            return []
-        chosen: list[Candidate] = []
-        for c in ranked:
-            if len(chosen) >= self.max_statements or c.score < self.scorer.keep * best:
-                break
-            if not _near_duplicate(c.unit, chosen):
-                chosen.append(c)
-        return self._complete_lists(chosen, candidates)
-
-    def _complete_lists(
-        self, chosen: list[Candidate], candidates: list[Candidate]
-    ) -> list[Candidate]:
-        """A list two of whose members are quoted is quoted whole, while the budget lasts."""
-        picked = set(map(id, chosen))
-        blocks: dict[tuple[str, int], int] = {}
-        for c in chosen:
-            if c.unit.kind != "sentence":
-                key = (c.chunk.chunk_id, c.unit.block)
-                blocks[key] = blocks.get(key, 0) + 1
-        for key, n in sorted(blocks.items(), key=lambda kv: -kv[1]):
-            if n < 2:
-                continue
-            for c in candidates:
-                if len(chosen) >= self.max_statements:
-                    return chosen
-                same = (c.chunk.chunk_id, c.unit.block) == key
-                if same and id(c) not in picked and not _near_duplicate(c.unit, chosen):
-                    chosen.append(c)
-                    picked.add(id(c))
-        return chosen
+        return select_units(candidates, self.scorer, self.max_statements)
 
     def compose(
         self, question: str, context: Sequence[Retrieved], history: Sequence[Turn]
