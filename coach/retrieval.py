@@ -31,6 +31,7 @@ class Retrieval:
     best_similarity: float
     unknown_terms: list[str] = field(default_factory=list)  # asked-for words no guide uses
     relevance: float = -1.0  # similarity adjusted by keyword evidence; compared to the floor
+    rare_hit: bool = False  # a distinctive question word was matched in the context
 
     @property
     def sources(self) -> list[str]:
@@ -133,7 +134,7 @@ class HybridRetriever:
         relevance = best - s.unknown_term_penalty * min(2, len(unknown))
         if not unknown and rare_hit:
             relevance += s.keyword_bonus
-        return Retrieval(context, best, unknown, relevance)
+        return Retrieval(context, best, unknown, relevance, rare_hit)
 
     def _boost_named_guides(
         self, query: Query, found: dict[str, Retrieved], fused: dict[str, float]

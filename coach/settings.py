@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=2000, description="Token overlap between chunks.")
 
     # Retrieval
-    top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answer generator.")
+    top_k: int = Field(8, ge=1, le=50, description="Chunks handed to the answer generator.")
     candidates: int = Field(20, ge=1, le=200, description="Candidates from each retriever.")
     vector_weight: float = Field(1.0, ge=0, description="Weight of vector search in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 in fusion.")
@@ -71,15 +71,17 @@ class Settings(BaseSettings):
     short_chunk_tokens: int = Field(
         40, ge=1, description="Chunks shorter than this count less in retrieval (heading stubs)."
     )
-    max_per_guide: int = Field(3, ge=1, description="Cap of chunks from one guide in the context.")
+    max_per_guide: int = Field(6, ge=1, description="Cap of chunks from one guide in the context.")
+    # top_k, max_per_guide and the three relevance numbers below were chosen on the dev halves
+    # of every corpus in eval/corpora by `python -m eval.tune_retrieval`.
     relevance_floor: float = Field(
-        0.25, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."
+        0.15, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."
     )
     unknown_term_penalty: float = Field(
         0.2, ge=0, le=1, description="Relevance lost per question word that no guide uses."
     )
     keyword_bonus: float = Field(
-        0.12, ge=0, le=1, description="Relevance gained when a distinctive question word matches."
+        0.0, ge=0, le=1, description="Relevance gained when a distinctive question word matches."
     )
 
     # Conversation

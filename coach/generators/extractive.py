@@ -28,7 +28,7 @@ from coach.units import UnitIndex
 
 RefusalReason = Literal["not_covered", "off_topic", "injection"]
 
-MAX_CHUNKS = 8  # chunks mined for units (the context is ranked best first)
+MAX_CHUNKS = 12  # chunks mined for units (the context is ranked best first)
 DUPLICATE_OVERLAP = 0.7  # share of words two units have in common to count as one
 
 _TERMINAL = re.compile(r"[.!?:;]+[\"'”’]?$")
