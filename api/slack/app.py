@@ -133,7 +133,8 @@ def register_listeners(app: AsyncApp, answerer: ThreadAnswerer, threads: SlackTh
         if command.get("text", "").strip():
             await ack()
         else:
-            await ack(text=blocks.help_text(command.get("command", "/coach")))
+            help_text = blocks.help_text(command.get("command", "/coach"))
+            await ack(text=help_text, response_type="ephemeral")
 
     async def on_command(
         command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
