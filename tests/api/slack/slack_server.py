@@ -3,12 +3,17 @@
 It answers ``auth.test``, ``chat.postMessage``, ``chat.update`` and ``chat.postEphemeral``
 like Slack (HTTP 200 with ``ok``, ``ts``, ``error``; ``invalid_auth`` for a wrong token;
 ``ratelimited`` as HTTP 429 with ``Retry-After`` when a test scripts it), serves response
-URLs under ``/respond/``, and records every call.
+URLs under ``/respond/``, and records every call. For Socket Mode, ``apps.connections.open``
+(with the app-level token) hands out a WebSocket URL on the same server, which says
+``hello``, delivers the envelopes a test sends, and records the client's acks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import queue
 import socket
 import threading
 import time
@@ -22,9 +27,11 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test-token"
 TEAM_ID = "T0TEST"
 BOT_USER_ID = "U0COACH"
 BOT_ID = "B0COACH"
@@ -64,10 +71,14 @@ class SlackServer:
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ts = 1_700_000_000_000000
+        self.envelopes: queue.Queue[dict[str, Any]] = queue.Queue()  # to Socket Mode clients
+        self.acks: list[dict[str, Any]] = []  # what the clients sent back
+        self.connections = 0
         app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["POST", "GET"]),
                 Route("/respond/{hook}", self._respond, methods=["POST"]),
+                WebSocketRoute("/link", self._socket_mode),
             ]
         )
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -105,6 +116,7 @@ class SlackServer:
         with self._lock:
             self.calls.clear()
             self.failures.clear()
+            self.acks.clear()
 
     def fail(self, method: str, *failures: Failure) -> None:
         """The next calls of ``method`` fail as scripted, then it answers again."""
@@ -126,6 +138,49 @@ class SlackServer:
                 return value
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}; calls: {self.recorded()}")
+
+    def deliver(self, payload: dict[str, Any], kind: str = "events_api") -> str:
+        """Send ``payload`` to the connected Socket Mode client; its envelope id."""
+        envelope_id = f"env-{time.monotonic_ns()}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": kind,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        self.envelopes.put(envelope)
+        return envelope_id
+
+    async def _socket_mode(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        with self._lock:
+            self.connections += 1
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0COACH"}}
+        await websocket.send_text(json.dumps(hello | {"debug_info": {"host": "test"}}))
+
+        async def send() -> None:
+            while True:
+                try:
+                    envelope = self.envelopes.get_nowait()
+                except queue.Empty:
+                    await asyncio.sleep(0.02)
+                    continue
+                await websocket.send_text(json.dumps(envelope))
+
+        sender = asyncio.ensure_future(send())
+        try:
+            while True:
+                text = await websocket.receive_text()
+                with self._lock:
+                    self.acks.append(json.loads(text))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
 
     def _next_ts(self) -> str:
         self._ts += 100
@@ -154,7 +209,7 @@ class SlackServer:
             return JSONResponse(error, status_code=failure.status, headers=headers)
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         token = token or str(body.get("token", ""))
-        if token != BOT_TOKEN:
+        if token != (APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN):
             call.ok, call.response = False, {"ok": False, "error": "invalid_auth"}
             return JSONResponse(call.response)
         call.response = self._answer(method, body)
@@ -162,6 +217,8 @@ class SlackServer:
         return JSONResponse(call.response)
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         if method == "auth.test":
             return {
                 "ok": True,
