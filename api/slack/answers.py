@@ -77,6 +77,7 @@ class ThreadAnswerer:
         ts = str(posted["ts"])
         key = ThreadKey(question.team_id, question.channel_id, question.thread_ts or ts)
         try:
+            self.parts.coach.clean_question(question.text)  # bad input opens no session
             session_id = await anyio.to_thread.run_sync(self.session_for, key)
             answer = await self._write(client, question, ts, session_id)
         except Exception as exc:
@@ -134,5 +135,5 @@ class ThreadAnswerer:
             channel=question.channel_id,
             ts=ts,
             text=f":warning: {message}",
-            blocks=blocks.error_blocks(message, question.asked),
+            blocks=blocks.error_blocks(message, question.asked, retry=status >= 500),
         )

@@ -163,13 +163,11 @@ def partial_blocks(text: str, asked: str | None = None) -> list[Block]:
     return [*head, *sections(to_mrkdwn(text) or THINKING), _context(WRITING)]
 
 
-def error_blocks(message: str, asked: str | None = None) -> list[Block]:
+def error_blocks(message: str, asked: str | None = None, retry: bool = True) -> list[Block]:
+    """What went wrong; ``retry`` when asking again may help (the question is stored)."""
     head = [_context(asked)] if asked else []
-    return [
-        *head,
-        {"type": "section", "text": _mrkdwn(f":warning: {escape(message)}")},
-        _context(RETRY_HINT),
-    ]
+    shown = [*head, {"type": "section", "text": _mrkdwn(f":warning: {escape(message)}")}]
+    return [*shown, _context(RETRY_HINT)] if retry else shown
 
 
 def asked_by(user_id: str, question: str) -> str:

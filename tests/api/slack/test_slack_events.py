@@ -273,11 +273,11 @@ def test_a_chain_error_is_reported_in_the_thread_and_the_question_kept(
     assert [m.role for m in history.get_session(thread_session).messages] == ["user", "assistant"]
 
 
-def _thread_session(slack_app: SlackApp, thread_ts: str) -> str:
+def _thread_session(slack_app: SlackApp, thread_ts: str, channel: str = CHANNEL) -> str:
     from api.slack.threads import SlackThreads, ThreadKey
 
     threads = SlackThreads(slack_app.served.parts.history.engine)
-    session_id = threads.session_for(ThreadKey(TEAM_ID, CHANNEL, thread_ts))
+    session_id = threads.session_for(ThreadKey(TEAM_ID, channel, thread_ts))
     assert session_id is not None
     return session_id
 
@@ -289,3 +289,52 @@ def test_slack_routes_are_404_until_configured(api: Served) -> None:
     error = response.json()["error"]
     assert error["code"] == "slack_disabled"
     assert "SLACK_BOT_TOKEN" in error["message"] and "SLACK_SIGNING_SECRET" in error["message"]
+
+
+def test_a_mention_in_the_coach_thread_is_answered_once(slack_app: SlackApp) -> None:
+    first = mention(QUESTION)
+    slack_app.send_event(first)
+    slack_app.final(first["ts"])
+    slack_app.slack.reset()
+    # Slack sends both: app_mention, and the message.channels event of the same message
+    follow_up = mention("What skills transfer from backend development?", thread_ts=first["ts"])
+    slack_app.send_event(follow_up)
+    as_message = {k: v for k, v in follow_up.items() if k != "type"} | {
+        "type": "message",
+        "channel_type": "channel",
+    }
+    slack_app.send_event(as_message)
+    slack_app.final(first["ts"])
+    time.sleep(0.5)
+    assert len(slack_app.slack.recorded("chat.postMessage")) == 1
+
+
+def test_a_question_too_long_is_explained_without_a_retry_hint(slack_app: SlackApp) -> None:
+    event = message("why " * 1200)
+    slack_app.send_event(event)
+    final = slack_app.final(event["ts"])
+    shown = texts(final)
+    assert "the limit is 4000" in shown and blocks.RETRY_HINT not in shown
+    with pytest.raises(AssertionError):
+        _thread_session(slack_app, event["ts"], channel=DM)  # no conversation was opened
+
+
+def test_a_slash_command_where_the_bot_is_not_invited_says_how_to_invite_it(
+    slack_app: SlackApp,
+) -> None:
+    slack_app.slack.fail("chat.postMessage", Failure("not_in_channel", 200, retry_after=None))
+    assert slack_app.send_command(QUESTION).status_code == 200
+    told = slack_app.slack.wait_for(lambda s: s.recorded("response_url"), what="the hint")
+    assert "/invite @coach" in told[0].body["text"]
+    assert told[0].body["response_type"] == "ephemeral"
+
+
+def test_rating_a_forgotten_conversation_says_so(slack_app: SlackApp) -> None:
+    event = mention(QUESTION)
+    slack_app.send_event(event)
+    final = slack_app.final(event["ts"])
+    session_id, _ = session_of(final)
+    assert slack_app.served.client.delete(f"/api/sessions/{session_id}").status_code in (200, 204)
+    slack_app.click(buttons(final)["coach_feedback_up"], final)
+    told = slack_app.slack.wait_for(lambda s: s.recorded("chat.postEphemeral"), what="the reply")
+    assert "no longer stored" in told[0].body["text"]
