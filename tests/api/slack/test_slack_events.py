@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from api.errors import INTERNAL_MESSAGE
 from api.slack import blocks
+from api.slack.answers import UPDATE_SECONDS
+from coach.generators.extractive import ExtractiveGenerator
+from coach.schema import Retrieved, Turn
 from tests.api.live_server import QUESTION, FailingGenerator, Served
 from tests.api.slack.conftest import (
     CHANNEL,
@@ -338,3 +342,30 @@ def test_rating_a_forgotten_conversation_says_so(slack_app: SlackApp) -> None:
     slack_app.click(buttons(final)["coach_feedback_up"], final)
     told = slack_app.slack.wait_for(lambda s: s.recorded("chat.postEphemeral"), what="the reply")
     assert "no longer stored" in told[0].body["text"]
+
+
+class SlowGenerator(ExtractiveGenerator):
+    """Writes its first statement, then takes a while over the rest."""
+
+    def stream(self, question: str, context: list[Retrieved], history: list[Turn]) -> Iterator[Any]:
+        for number, piece in enumerate(super().stream(question, context, history)):
+            if number == 1:
+                time.sleep(UPDATE_SECONDS + 0.3)
+            yield piece
+
+
+def test_the_reply_shows_the_answer_as_it_is_written(
+    slack_app: SlackApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coach = slack_app.served.parts.coach
+    monkeypatch.setattr(coach, "generator", SlowGenerator(slack_app.served.parts.store.embeddings))
+    event = mention(QUESTION)
+    slack_app.send_event(event)
+    final = slack_app.final(event["ts"])
+    updates = [
+        c for c in slack_app.slack.recorded("chat.update") if c.body["ts"] == final.body["ts"]
+    ]
+    assert len(updates) >= 2 and updates[-1] is final
+    partial = texts(updates[0])
+    assert blocks.WRITING in partial and "[1]" in partial  # the first statement, cited
+    assert blocks.WRITING not in texts(final) and buttons(final) and not buttons(updates[0])
