@@ -67,7 +67,7 @@ def build_slack_app(
     )
     threads = SlackThreads(parts.history.engine)
     answerer = ThreadAnswerer(parts, slots, threads, settings.public_url)
-    register_listeners(app, answerer, threads)
+    register_listeners(app, answerer)
     return app
 
 
@@ -80,8 +80,9 @@ def slack_handler(
     return AsyncSlackRequestHandler(build_slack_app(settings, parts, slots))
 
 
-def register_listeners(app: AsyncApp, answerer: ThreadAnswerer, threads: SlackThreads) -> None:
+def register_listeners(app: AsyncApp, answerer: ThreadAnswerer) -> None:
     """Mentions, DMs and thread follow-ups, the slash command, the feedback buttons."""
+    threads = answerer.threads
 
     async def skip_redeliveries(
         body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
