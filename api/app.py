@@ -20,8 +20,9 @@ from starlette.responses import Response
 from api.deps import Authorized
 from api.errors import error_response, install_error_handlers
 from api.limits import BodySizeLimit, RateLimit, SlidingWindow
-from api.routes import chat, feedback, health, openai_compat, sessions, widget
+from api.routes import chat, feedback, health, openai_compat, sessions, slack, widget
 from api.routes.docs import mount_docs
+from api.slack.app import slack_handler
 from coach.errors import CoachError
 from coach.factory import Parts, build
 from coach.settings import Settings
@@ -96,11 +97,12 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
             ready = parts
         await anyio.to_thread.run_sync(warm_up, ready)
         app.state.answer_slots = anyio.CapacityLimiter(answer_concurrency(config))
+        app.state.slack = slack_handler(config, ready, app.state.answer_slots)
         app.state.parts = ready
         try:
             yield
         finally:
-            app.state.parts = None
+            app.state.parts = app.state.slack = None
             if parts is None:
                 ready.history.engine.dispose()
 
@@ -113,13 +115,14 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.parts = None
+    app.state.parts = app.state.slack = None
     install_error_handlers(app)
 
     for api in (chat.router, sessions.router, feedback.router):
         app.include_router(api, dependencies=[Authorized])
     app.include_router(openai_compat.router)  # carries its own API-key check
     app.include_router(health.router)
+    app.include_router(slack.router)  # verified by Slack's signature, not the API key
     app.include_router(widget.router)
     mount_docs(app)
     widget.mount_static(app)

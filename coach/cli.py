@@ -1,4 +1,4 @@
-"""The ``coach`` command line: ingest, ask, chat, serve, eval."""
+"""The ``coach`` command line: ingest, ask, chat, serve, slack, eval."""
 
 from __future__ import annotations
 
@@ -249,6 +249,24 @@ def serve(
         port=port or settings.port,
         log_level="info",
     )
+
+
+@app.command()
+@friendly_errors
+def slack() -> None:
+    """Answer in Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)."""
+    import asyncio
+    import logging
+
+    from api.app import build_ready
+    from api.slack.socket_mode import check_socket_settings, run_socket_mode
+
+    settings = load_settings()
+    check_socket_settings(settings)  # before the slow part
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parts = build_ready(settings)
+    errors.print("Connecting to Slack over Socket Mode… (Ctrl+C stops)")
+    asyncio.run(run_socket_mode(settings, parts))
 
 
 def _register_eval() -> None:

@@ -129,6 +129,33 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64_000, ge=1024)
     rate_limit_per_minute: int = Field(120, ge=0, description="Per client; 0 disables.")
 
+    # Slack app (api/slack): on when the bot token and the signing secret are both set
+    slack_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "COACH_SLACK_BOT_TOKEN"),
+        description="Bot token (xoxb-…) of the Slack app; with the signing secret, "
+        "enables POST /slack/events.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "COACH_SLACK_SIGNING_SECRET"),
+        description="Signing secret of the Slack app: every request from Slack is verified.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "COACH_SLACK_APP_TOKEN"),
+        description="App-level token (xapp-…, connections:write) for Socket Mode: coach slack.",
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        description="Slack Web API base URL (a proxy, or a test double).",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Where people open this coach (https://coach.example.com); Slack "
+        "citations link to its source view when set.",
+    )
+
     # Evaluation judge (ragas LLM metrics)
     judge_model: str | None = Field(None, description="Judge model for LLM-based ragas metrics.")
 

@@ -23,7 +23,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's configuration or writes outside its tmp dir."""
     for name in list(os.environ):
-        if name.startswith(("COACH_", "OPENAI_")) or name == "CHROMA_URL":
+        if name.startswith(("COACH_", "OPENAI_", "SLACK_")) or name == "CHROMA_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / ".coach"))
     monkeypatch.setenv("COACH_SEEDS_DIR", str(SEEDS))

@@ -33,7 +33,9 @@ def run_cli(
     *args: str, data_dir: Path, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """The real `coach` command, with a private data dir and no outside configuration."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_", "SLACK_"))
+    }
     environment.update(COACH_DATA_DIR=str(data_dir), COACH_SEEDS_DIR=str(SEEDS), **env)
     return subprocess.run(
         [COACH, *args],

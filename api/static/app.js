@@ -1507,13 +1507,36 @@
     }
   }
 
+  /**
+   * A link to one cited passage, as the Slack app writes them:
+   * `/#session=ID&message=MESSAGE_ID&cite=N` opens the conversation and that source.
+   */
+  function readSourceLink() {
+    const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+    const session = fragment.get("session");
+    if (!session) return null;
+    return { session, message: fragment.get("message"), cite: fragment.get("cite") };
+  }
+
+  async function openSourceLink(link) {
+    await openConversation(link.session);
+    if (state.sessionId !== link.session || !link.cite) return;
+    const answers = state.messages.filter((m) => m.role === "assistant");
+    const model = answers.find((m) => m.messageId === link.message) || answers[answers.length - 1];
+    if (!model) return;
+    if (model.el) model.el.scrollIntoView({ block: "center" });
+    openSource(model, link.cite, null);
+  }
+
   function init() {
     bind();
     renderSidebar();
     autoGrow();
     composerState();
+    const link = readSourceLink();
     const current = storage.get(KEY_CURRENT);
-    if (current) openConversation(current);
+    if (link) openSourceLink(link);
+    else if (current) openConversation(current);
     else startNewConversation({ focus: !narrow.matches });
   }
 
