@@ -49,6 +49,7 @@ class SaltedGuide:
     text: str
     title: str
     copy: int
+    original: Path | None = None  # the file it copies
     sections: list[str] = field(default_factory=list)  # the last heading of each section path
     chunks: int = 0
     unsalted: int = 0  # chunks of a copy (n ≥ 2) that hold no salt line
@@ -219,6 +220,7 @@ def write_copies(
             for copy in range(1, copies + 1):
                 salted, inserts = salted_copy(text, source, copy, settings, hint)
                 hint = inserts if copy > 1 else None
+                salted.original = path
                 (out / salted.name).write_text(salted.text + "\n", encoding="utf-8")
                 written.append(salted)
     return written
