@@ -106,19 +106,24 @@ class ScaleResult:
 # Corpora and commands ----------------------------------------------------------------------
 
 
-def bundled_corpora() -> list[Path]:
-    """``seeds/`` and each ``eval/corpora/<name>`` guides folder (from corpus.toml, or guides/)."""
+def corpus_guides(corpus: Path) -> Path:
+    """The guides folder of ``eval/corpora/<name>``: what corpus.toml names, else guides/."""
     import tomllib
 
+    guides = corpus / "guides"
+    toml = corpus / "corpus.toml"
+    if toml.is_file():
+        with suppress(OSError, tomllib.TOMLDecodeError):
+            named = tomllib.loads(toml.read_text("utf-8")).get("guides", "guides")
+            guides = corpus / str(named)
+    return guides
+
+
+def bundled_corpora() -> list[Path]:
+    """``seeds/`` and the guides folder of each ``eval/corpora/<name>``, each folder once."""
     folders = [SEEDS]
     for corpus in sorted(CORPORA.iterdir()) if CORPORA.is_dir() else []:
-        guides = corpus / "guides"
-        toml = corpus / "corpus.toml"
-        if toml.is_file():
-            with suppress(OSError, tomllib.TOMLDecodeError):
-                guides = corpus / str(
-                    tomllib.loads(toml.read_text("utf-8")).get("guides", "guides")
-                )
+        guides = corpus_guides(corpus)
         if guides.is_dir() and all(guides.resolve() != f.resolve() for f in folders):
             folders.append(guides)
     return folders
@@ -472,13 +477,18 @@ def measure_reingest(store: Store, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def eval_corpus() -> tuple[str, int] | None:
-    """The corpus under ``eval/corpora`` with the most golden items (at least 40), if any."""
-    best: tuple[str, int] | None = None
+def eval_corpus(settings: Settings) -> tuple[str, int, int] | None:
+    """Of the corpora with at least 40 golden items, the one with the most chunks: its name,
+    items and chunks (the target is 40 items on about 400 chunks)."""
+    best: tuple[str, int, int] | None = None
     for golden in sorted(CORPORA.glob("*/golden.jsonl")) if CORPORA.is_dir() else []:
         items = sum(1 for line in golden.read_text("utf-8").splitlines() if line.strip())
-        if items >= EVAL_ITEMS and (best is None or items > best[1]):
-            best = (golden.parent.name, items)
+        guides = corpus_guides(golden.parent)
+        if items < EVAL_ITEMS or not guides.is_dir():
+            continue
+        chunks = len(chunk_texts(guides, settings))
+        if best is None or chunks > best[2]:
+            best = (golden.parent.name, items, chunks)
     return best
 
 
@@ -488,10 +498,10 @@ def measure_eval(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     usage = run_coach(["eval", "--help"], env, REPO, 60)
     if "--corpus" not in usage:
         return {"skipped": "coach eval has no --corpus option on this code"}
-    chosen = eval_corpus()
+    chosen = eval_corpus(Settings(_env_file=None))  # type: ignore[call-arg]
     if chosen is None:
         return {"skipped": f"no corpus in {CORPORA} has {EVAL_ITEMS} golden items"}
-    name, items = chosen
+    name, items, chunks = chosen
     out = root / "eval" / "out"
     command = ["eval", "--corpus", name, "--out", str(out)]
     command += ["--no-baseline"] if "--no-baseline" in usage else []
@@ -503,6 +513,7 @@ def measure_eval(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     ran = eval_items(out) or items
     return {
         "corpus": name,
+        "chunks": chunks,
         "items": ran,
         "seconds": round(seconds, 1),
         "seconds_per_item": round(seconds / ran, 2),
@@ -512,12 +523,11 @@ def measure_eval(root: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def eval_items(out: Path) -> int | None:
     """How many items the coach answered, from the run's results.jsonl files."""
-    records = list(out.rglob("results.jsonl"))
-    if not records:
-        return None
-    lines = [json.loads(line) for path in records for line in path.read_text("utf-8").splitlines()]
-    coach = [r for r in lines if r.get("system", "coach") == "coach"]
-    return len(coach) or None
+    counts = []
+    for path in out.rglob("results.jsonl"):
+        lines = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+        counts.append(sum(1 for r in lines if r.get("system", "coach") == "coach"))
+    return max(counts, default=0) or None
 
 
 # Main ---------------------------------------------------------------------------------------
@@ -558,6 +568,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    for name in list(os.environ):  # measured in process as in the servers: defaults, offline
+        if name.startswith(("COACH_", "OPENAI_")) or name == "CHROMA_URL":
+            del os.environ[name]
     console = Console()
     if not COACH.is_file():
         console.print(f"[red]No coach command at {COACH}[/]: run make setup")
@@ -588,7 +601,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     shutil.rmtree(store.workdir, ignore_errors=True)  # only the largest is kept
                 result, store = measure_scale(scale, folders, root, args, progress)
                 results.append(result)
-                console.print(f"  {scale}×: {result.chunks} chunks measured")
+                console.print(
+                    f"  {scale}×: {result.chunks:,} chunks · ingest {result.ingest_s:g} s · "
+                    f"ready {result.ready_s:g} s · chat p50 {result.p50_ms:g} ms, "
+                    f"p95 {result.p95_ms:g} ms · peak RSS {result.peak_rss_mb:,.0f} MB"
+                )
             if store is not None:
                 task = progress.add_task("re-ingesting one changed guide", total=None)
                 extra["reingest"] = measure_reingest(store, args)

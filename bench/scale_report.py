@@ -99,7 +99,7 @@ def checks(
     if "seconds" in run:
         found.append(
             (
-                f"coach eval, {run['items']} items ({run['corpus']})",
+                f"coach eval, {run['items']} items, {run['corpus']} ({run['chunks']} chunks)",
                 f"< {TARGETS['eval_s']:g} s for 40 items",
                 f"{run['seconds']:g} s",
                 run["seconds"] * 40 / max(run["items"], 1) < TARGETS["eval_s"],
