@@ -100,6 +100,7 @@ class ScaleResult:
     first_touch_p95_ms: float = 0.0
     later_p50_ms: float = 0.0
     peak_rss_mb: float = 0.0
+    load_before: float = 0.0  # the machine's 1-minute load average when the scale started
     error_kinds: dict[str, int] = field(default_factory=dict)
 
 
@@ -119,10 +120,10 @@ def corpus_guides(corpus: Path) -> Path:
     return guides
 
 
-def bundled_corpora() -> list[Path]:
+def bundled_corpora(corpora: Path = CORPORA) -> list[Path]:
     """``seeds/`` and the guides folder of each ``eval/corpora/<name>``, each folder once."""
     folders = [SEEDS]
-    for corpus in sorted(CORPORA.iterdir()) if CORPORA.is_dir() else []:
+    for corpus in sorted(corpora.iterdir()) if corpora.is_dir() else []:
         guides = corpus_guides(corpus)
         if guides.is_dir() and all(guides.resolve() != f.resolve() for f in folders):
             folders.append(guides)
@@ -409,7 +410,7 @@ def measure_scale(
     scale: int, folders: list[Path], root: Path, args: argparse.Namespace, progress: Progress
 ) -> tuple[ScaleResult, Store]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    result = ScaleResult(scale=scale)
+    result = ScaleResult(scale=scale, load_before=round(os.getloadavg()[0], 2))
     workdir = root / f"scale-{scale:02d}"
     store = Store(workdir / ".coach", workdir / "guides", workdir, [])
     label = f"{scale}×"

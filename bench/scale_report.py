@@ -39,6 +39,7 @@ MEASURES = (  # (key, label): one row each, one column per scale
     ("max_ms", "max ms"),
     ("peak_rss_mb", "peak RSS MB"),
     ("errors", "errors"),
+    ("load_before", "load average before"),
 )
 
 
