@@ -155,10 +155,13 @@ def ingest(target: Path, data_dir: Path, cwd: Path, timeout: float) -> tuple[dic
     started = time.perf_counter()
     out = run_coach(["ingest", str(target), "--json"], coach_env(data_dir), cwd, timeout)
     wall = time.perf_counter() - started
+    start = out.rfind("\n{") + 1  # the report is the last object printed; lines before it aside
     try:
-        report: dict[str, Any] = json.loads(out)
+        report, _ = json.JSONDecoder().raw_decode(out[start:])
     except json.JSONDecodeError as exc:
         raise StageFailed(f"coach ingest --json printed no JSON ({exc}): {out[-500:]}") from None
+    if not isinstance(report, dict) or "chunks_total" not in report:
+        raise StageFailed(f"coach ingest --json printed no ingest report: {out[-500:]}")
     return report, wall
 
 
