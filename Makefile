@@ -55,9 +55,12 @@ eval: setup ## Offline evaluation on eval/golden.jsonl; fails under eval/thresho
 
 test: setup services lint pytest eval ## Lint, the whole test suite and the eval gate
 
-bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load
+BENCH_SCALE_ARGS ?=
+
+bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load, scale (bench/results/)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf .coach .pytest_cache .mypy_cache .ruff_cache
