@@ -159,8 +159,23 @@ class ExtractiveGenerator(AnswerGenerator):
     ) -> None:
         self.embeddings = embeddings
         self.units = units
-        self.scorer = scorer or default_scorer()
-        self.max_statements = max(1, max_statements or self.scorer.max_statements)
+        self._scorer = scorer
+        self._max_statements = max_statements
+
+    @property
+    def scorer(self) -> StatementScorer:
+        """The given scorer, else the committed model (loaded on first use)."""
+        if self._scorer is None:
+            self._scorer = default_scorer()
+        return self._scorer
+
+    @scorer.setter
+    def scorer(self, scorer: StatementScorer) -> None:
+        self._scorer = scorer
+
+    @property
+    def max_statements(self) -> int:
+        return max(1, self._max_statements or self.scorer.max_statements)
 
     def stream(
         self, question: str, context: list[Retrieved], history: list[Turn]

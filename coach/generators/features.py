@@ -36,6 +36,26 @@ FEATURES = (
     "block_size",  # log of the members of its list or paragraph
     "block_similarity",  # best similarity among the other members of its block
     "repeated",  # the conversation already said it
+    "matched_terms",  # log of the question's distinct terms the unit has
+    "phrase_match",  # longest run of the question's terms the unit has in the same order
+    "similarity_rank",  # place of its similarity among the candidates, 0 (best) to 1
+    "best_in_chunk",  # the closest unit of its chunk
+    "quantity_match",  # the question asks how much/long/many and the unit has a figure
+    "time_match",  # the question asks how long/when and the unit names a span of time
+)
+
+# English question forms that ask for a quantity, and how a span of time is written.
+_QUANTITY = re.compile(
+    r"\bhow (?:long|much|many|often|soon|fast|quickly|big|large)\b"
+    r"|\bwhat (?:percentage|share|proportion|range|number)\b",
+    re.IGNORECASE,
+)
+_TIME_QUESTION = re.compile(r"\bhow (?:long|soon|quickly|fast)\b|\bwhen\b", re.IGNORECASE)
+_SPAN = re.compile(
+    r"\b\d+(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+)?[\s-]*(?:hours?|days?|weeks?|months?|years?)\b"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
+    r"(?:\s+(?:to|or)\s+\w+)?\s+(?:hours?|days?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
 )
 
 _NUMBER = re.compile(r"\d")
@@ -86,6 +106,17 @@ def featurize(
         blocks.setdefault((c.chunk.chunk_id, c.unit.block), []).append(i)
     rows = np.zeros((total, len(FEATURES)), dtype=np.float32)
     best_sim, best_overlap = float(sims.max()), float(overlap.max())
+    order = np.argsort(-sims, kind="stable")
+    sim_rank = np.empty(total)
+    sim_rank[order] = np.arange(total) / max(1, total - 1)
+    best_of_chunk: dict[str, int] = {}
+    for i, c in enumerate(candidates):
+        j = best_of_chunk.get(c.chunk.chunk_id)
+        if j is None or sims[i] > sims[j]:
+            best_of_chunk[c.chunk.chunk_id] = i
+    sequence = list(terms(question))
+    quantity = bool(_QUANTITY.search(question))
+    timing = bool(_TIME_QUESTION.search(question))
     for i, c in enumerate(candidates):
         members = blocks[(c.chunk.chunk_id, c.unit.block)]
         others = [float(sims[j]) for j in members if j != i]
@@ -106,8 +137,26 @@ def featurize(
             math.log1p(len(members)),
             max(others, default=float(sims[i])),
             bool(said) and c.unit.text in said,
+            math.log1p(sum(t in unit_terms[i] for t in asked)),
+            _longest_run(sequence, terms(c.unit.text)) / max(1, len(sequence)),
+            sim_rank[i],
+            best_of_chunk[c.chunk.chunk_id] == i,
+            quantity and bool(_NUMBER.search(c.unit.text)),
+            timing and bool(_SPAN.search(c.unit.display)),
         )
     return rows
+
+
+def _longest_run(question: list[str], unit: list[str]) -> int:
+    """The longest run of consecutive question terms that the unit has consecutively."""
+    best = 0
+    for i in range(len(question)):
+        for j in range(len(unit)):
+            n = 0
+            while i + n < len(question) and j + n < len(unit) and question[i + n] == unit[j + n]:
+                n += 1
+            best = max(best, n)
+    return best
 
 
 def _last_index(candidates: Sequence[Candidate], c: Candidate) -> int:

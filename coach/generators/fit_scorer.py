@@ -74,6 +74,7 @@ def collect(corpus_dir: Path) -> list[Item]:
         parts.coach.generator.units.load()  # type: ignore[attr-defined]
         coach = parts.coach
         generator = coach.generator
+        generator.scorer = StatementScorer.neutral()  # type: ignore[attr-defined]
         for line in (corpus_dir / "golden.jsonl").read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue

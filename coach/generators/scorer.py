@@ -33,6 +33,12 @@ class StatementScorer:
     max_statements: int = 8
     info: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def neutral(cls) -> StatementScorer:
+        """Every unit alike (for gathering features before any model is fitted)."""
+        n = len(FEATURES)
+        return cls(coef=np.zeros(n), intercept=0.0, mean=np.zeros(n), scale=np.ones(n))
+
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
             return np.zeros(0)
