@@ -64,9 +64,18 @@ class Parts:
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
     """The coach over an existing store and conversation database."""
+    from ingest.summary import load_library
+
     generator = make_generator(settings, store.embeddings)
     retriever = HybridRetriever(store, settings)
-    coach = Coach(settings, retriever, generator, history, rewriter=make_rewriter(settings))
+    coach = Coach(
+        settings,
+        retriever,
+        generator,
+        history,
+        rewriter=make_rewriter(settings),
+        library=lambda: load_library(store, settings),  # on first use: the store opens lazily
+    )
     return Parts(settings=settings, store=store, history=history, coach=coach)
 
 

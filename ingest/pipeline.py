@@ -30,6 +30,7 @@ from coach.settings import Settings
 from coach.store import GuideStore
 from ingest.chunker import check_chunking, chunk_guide
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide
+from ingest.summary import refresh_library
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -311,6 +312,7 @@ def run_ingest(
         notify("write", min(end, len(to_write)), len(to_write) + len(stale))
     store.delete(stale)  # after the upserts: a guide is never missing in between
     notify("write", len(to_write) + len(stale), len(to_write) + len(stale))
+    refresh_library(store, settings)  # what the coach says it holds follows what it holds
     report.stored = store.count()
     report.seconds = time.perf_counter() - started
     return report

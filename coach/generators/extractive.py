@@ -16,8 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from importlib.resources import files
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -27,9 +26,11 @@ from coach.generators.base import AnswerGenerator, Draft
 from coach.generators.citations import MARKER, CitationNumbers
 from coach.generators.sentences import Unit, is_dated, split_units
 from coach.keywords import terms
+from coach.refusals import load_prompt, refusal_draft
 from coach.schema import Chunk, Citation, Retrieved, Turn
 
-RefusalReason = Literal["not_covered", "off_topic", "injection"]
+__all__ = ["ExtractiveGenerator", "load_prompt", "refusal_draft"]
+
 Figure = Literal["duration", "money"]
 
 # Tuned on the seed guides with all-MiniLM-L6-v2 (see tests/coach/generators).
@@ -104,23 +105,6 @@ _BOILERPLATE = re.compile(
 )
 _ACRONYM = re.compile(r"\b(?:ai|ml|llm|api|mlops)\b", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.!?:;]+[\"'”’]?$")
-
-
-@cache
-def load_prompt(name: str) -> str:
-    """A user-visible text from ``coach/prompts``."""
-    return (files("coach") / "prompts" / name).read_text(encoding="utf-8").strip()
-
-
-def refusal_draft(reason: RefusalReason = "not_covered", mode: str = "extractive") -> Draft:
-    """A friendly refusal: what the coach cannot answer and what it can help with."""
-    return Draft(
-        text=load_prompt(f"refusal_{reason}.txt"),
-        citations=[],
-        refused=True,
-        mode=mode,
-        grounded=True,
-    )
 
 
 def _own_words(question: str) -> str:

@@ -21,11 +21,10 @@ from coach.generators.extractive import (
     asked_figure,
     asks_comparison,
     guide_name,
-    load_prompt,
-    refusal_draft,
     wants_list,
 )
 from coach.generators.sentences import clean_inline, split_units
+from coach.refusals import refusal_draft
 from coach.schema import Chunk, Retrieved, Turn
 
 Ask = Callable[..., tuple[list[str], Draft]]
@@ -207,7 +206,7 @@ def test_a_comparison_quotes_each_guide_by_name(ask: Ask) -> None:
 def test_an_unrelated_question_is_refused(ask: Ask) -> None:
     _, draft = ask("What's the best recipe for lasagna?")
     assert draft.refused and draft.citations == []
-    assert draft.text == load_prompt("refusal_not_covered.txt")
+    assert draft.text == refusal_draft("not_covered").text
 
 
 def test_no_context_is_refused(generator: ExtractiveGenerator) -> None:
@@ -223,18 +222,6 @@ def test_the_same_input_gives_the_same_answer(
         _, warm = ask(question)
         assert ask(question)[1] == warm
         assert fresh.generate(question, context_for(question), []) == warm
-
-
-def test_refusal_texts_are_friendly_and_distinct() -> None:
-    drafts = {reason: refusal_draft(reason) for reason in ("not_covered", "off_topic", "injection")}
-    assert len({d.text for d in drafts.values()}) == 3
-    for reason, draft in drafts.items():
-        assert draft.refused and draft.citations == [] and draft.mode == "extractive"
-        assert draft.text == load_prompt(f"refusal_{reason}.txt")
-        assert "AI engineer" in draft.text and "solutions architect" in draft.text
-        assert not MARKER.search(draft.text)
-    assert "instructions" in drafts["injection"].text
-    assert refusal_draft("off_topic", mode="llm").mode == "llm"
 
 
 def test_statements_said_before_give_way_to_new_ones(

@@ -1,0 +1,322 @@
+"""Builds the library summary from the stored chunks, after each ingest run.
+
+Everything is statistics over the guides themselves, never word lists about one field:
+- a guide's **sections** are its top-level headings;
+- the **topics** are phrases of the guides' titles that their own text keeps repeating
+  (a title phrase the body never uses, such as "transition guide", describes the page, not
+  the subject);
+- the **vocabulary** (for telling a career question from an off-topic one) is the words of
+  the titles, the headings and each guide's most frequent content words;
+- the **starter questions** come from substantial sections whose heading words recur in
+  their text, phrased by a template about structure, and each is kept only if the real
+  chain answers it with citations.
+
+The run is incremental: a guide whose chunks did not change keeps its entry (and its
+``ingested_at``); when no guide changed the stored summary is kept as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+
+from coach.keywords import GENERIC_WORDS, STOPWORDS, terms
+from coach.library import GuideEntry, Library, read_library, write_library
+from coach.schema import Chunk
+from coach.settings import Settings
+from coach.store import GuideStore
+from ingest.loader import PATH_SEPARATOR
+
+MAX_TOPICS = 4
+MIN_ECHO = 3  # a topic phrase occurs this often in its guide (the title line included)
+MAX_STARTERS = 4
+MAX_CHECKS = 16  # starter candidates tried against the chain, at most
+PHRASE_WORDS = 4  # longest title phrase considered
+GUIDE_TERMS = 30  # most frequent content terms kept per guide
+MIN_SECTION_TOKENS = 60  # a starter's section must carry at least this much text
+
+Answers = Callable[[str], bool]  # whether the coach answers a question with citations
+
+_RAW_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
+# Second person in a heading becomes first person in the user's question.
+_PERSON = {
+    "your": "my",
+    "yours": "mine",
+    "you": "I",
+    "you'll": "I'll",
+    "you’ll": "I’ll",
+    "you're": "I'm",
+    "you’re": "I’m",
+    "you've": "I've",
+    "you’ve": "I’ve",
+    "yourself": "myself",
+}
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _by_guide(chunks: Iterable[Chunk]) -> dict[str, list[Chunk]]:
+    grouped: dict[str, list[Chunk]] = defaultdict(list)
+    for chunk in chunks:
+        grouped[chunk.source].append(chunk)
+    return {s: sorted(c, key=lambda c: c.position) for s, c in sorted(grouped.items())}
+
+
+def _digest(chunks: Sequence[Chunk]) -> str:
+    joined = "\n".join(f"{c.chunk_id}:{c.content_hash}" for c in chunks)
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def top_level(section: str) -> str:
+    """``"Reality Check > This Week"`` -> ``"Reality Check"``."""
+    return section.split(PATH_SEPARATOR, 1)[0].strip()
+
+
+def guide_entry(chunks: Sequence[Chunk], ingested_at: str) -> GuideEntry:
+    """The summary of one guide, from its chunks in reading order."""
+    sections = list(dict.fromkeys(top_level(c.section) for c in chunks if top_level(c.section)))
+    counts = Counter(
+        t
+        for c in chunks
+        for t in terms(c.text)
+        if t.isalpha() and t not in GENERIC_WORDS and len(t) > 2
+    )
+    return GuideEntry(
+        source=chunks[0].source,
+        title=chunks[0].title,
+        sections=sections,
+        chunks=len(chunks),
+        ingested_at=ingested_at,
+        digest=_digest(chunks),
+        terms=dict(counts.most_common(GUIDE_TERMS)),
+    )
+
+
+def title_phrases(title: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Runs of content words in a title and their sub-phrases: (as written, their terms)."""
+    runs: list[list[str]] = [[]]
+    for token in re.split(r"(\s+|[:;,.!?()\[\]/|–—]|\s-\s)", title):
+        token = token.strip()
+        if not token:
+            continue
+        word = token.lower()
+        if not _RAW_WORD.fullmatch(token) or word in STOPWORDS or word in GENERIC_WORDS:
+            runs.append([])
+        else:
+            runs[-1].append(token)
+    phrases: dict[tuple[str, ...], str] = {}
+    for run in runs:
+        for size in range(1, min(PHRASE_WORDS, len(run)) + 1):
+            for start in range(len(run) - size + 1):
+                shown = " ".join(run[start : start + size])
+                key = tuple(terms(shown))
+                if len(key) == size and all(t.isalpha() for t in key):
+                    phrases.setdefault(key, shown)
+    return [(shown, key) for key, shown in phrases.items()]
+
+
+def _occurrences(sequence: Sequence[str], phrase: tuple[str, ...]) -> int:
+    n = len(phrase)
+    return sum(1 for i in range(len(sequence) - n + 1) if tuple(sequence[i : i + n]) == phrase)
+
+
+def _within(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+    return _occurrences(whole, part) > 0
+
+
+def topics(guides: dict[str, list[Chunk]]) -> list[str]:
+    """Title phrases that their guides' text repeats, ranked by how many titles share them
+    times their length (so "Registered Nurse" beats "Nurse"), then by that repetition."""
+    coverage: Counter[tuple[str, ...]] = Counter()
+    echo: Counter[tuple[str, ...]] = Counter()
+    shown: dict[tuple[str, ...], str] = {}
+    for chunks in guides.values():
+        body = [t for c in chunks for t in terms(c.text)]
+        for text, key in title_phrases(chunks[0].title):
+            coverage[key] += 1
+            echo[key] = max(echo[key], _occurrences(body, key))
+            shown.setdefault(key, text)
+    ranked = sorted(
+        (key for key in coverage if echo[key] >= MIN_ECHO),
+        key=lambda k: (-coverage[k] * len(k), -echo[k], shown[k]),
+    )
+    chosen: list[tuple[str, ...]] = []
+    for key in ranked:
+        if not any(_within(key, c) or _within(c, key) for c in chosen):
+            chosen.append(key)
+        if len(chosen) == MAX_TOPICS:
+            break
+    return [shown[key] for key in chosen]
+
+
+def vocabulary(entries: Sequence[GuideEntry]) -> list[str]:
+    """The library's own words: titles, top-level headings and each guide's frequent terms."""
+    found: set[str] = set()
+    for entry in entries:
+        found.update(terms(entry.title))
+        for section in entry.sections:
+            found.update(terms(section))
+        found.update(entry.terms)
+    return sorted(t for t in found if t.isalpha() and t not in GENERIC_WORDS and len(t) > 2)
+
+
+def _lowercase_words(guides: dict[str, list[Chunk]]) -> set[str]:
+    """Words the guides write in lower case somewhere (so "Salary" may become "salary")."""
+    return {w for chunks in guides.values() for c in chunks for w in _RAW_WORD.findall(c.text)}
+
+
+def _ordinary(word: str, lower: set[str]) -> bool:
+    """A capitalised word the guides also write in lower case ("Salary", not "Python")."""
+    return word.islower() or (word[:1].isupper() and word[1:].islower() and word.lower() in lower)
+
+
+def as_asked(heading: str, lower: set[str]) -> str:
+    """A heading as it reads inside a user's sentence: first person, ordinary capitals."""
+    out = []
+    for word in heading.strip().rstrip(":.").split():
+        person = _PERSON.get(word.lower())
+        if person is not None:
+            out.append(person)
+        elif all(_ordinary(part, lower) for part in word.split("-")):
+            out.append(word.lower())
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+def short_title(title: str) -> str:
+    """A title without its subtitle: ``"From A to B: Your 6-Month Guide"`` -> ``"From A to B"``."""
+    head = re.split(r":\s|\s[-–—|]\s", title.strip(), maxsplit=1)[0].strip()
+    return head or title.strip()
+
+
+def starter_question(title: str, heading: str, lower: set[str]) -> str:
+    """A question a reader of ``heading`` in guide ``title`` would ask."""
+    heading = heading.strip()
+    if heading.endswith("?"):
+        return heading
+    return f"What does “{short_title(title)}” say about {as_asked(heading, lower)}?"
+
+
+def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
+    """(score, heading) of a guide's substantial top-level sections, best first.
+
+    A section counts when it carries text and its heading's words recur in that text: a
+    heading that names its content ("Salary Expectations") rather than a signpost ("Reality
+    Check", "Frequently Asked Questions").
+    """
+    sections: dict[str, list[Chunk]] = defaultdict(list)
+    for chunk in chunks:
+        heading = top_level(chunk.section)
+        if heading and heading != chunk.title:
+            sections[heading].append(chunk)
+    scored = []
+    for heading, parts in sections.items():
+        tokens = sum(c.tokens for c in parts)
+        asked = [t for t in set(terms(heading)) if t not in GENERIC_WORDS]
+        if tokens < MIN_SECTION_TOKENS or not asked:
+            continue
+        body = Counter(t for c in parts for t in terms(c.text))
+        echo = sum(1 for t in asked if body[t] >= 2) / len(asked)
+        if echo > 0:
+            scored.append((echo * math.log1p(tokens), heading))
+    return sorted(scored, key=lambda s: -s[0])
+
+
+def starters(guides: dict[str, list[Chunk]], answers: Answers | None) -> list[str]:
+    """Up to MAX_STARTERS questions from different guides, each answered with citations."""
+    lower = _lowercase_words(guides)
+    queues = []
+    for chunks in guides.values():
+        ranked = _section_candidates(chunks)
+        if ranked:
+            questions = [starter_question(chunks[0].title, h, lower) for _, h in ranked]
+            queues.append((ranked[0][0], questions))
+    queues.sort(key=lambda q: -q[0])
+    order: list[str] = []  # round robin: each guide's best section, then its second best…
+    for depth in range(max((len(q) for _, q in queues), default=0)):
+        order.extend(q[depth] for _, q in queues if depth < len(q))
+    chosen: list[str] = []
+    for question in list(dict.fromkeys(order))[:MAX_CHECKS]:
+        if answers is None or answers(question):
+            chosen.append(question)
+        if len(chosen) == MAX_STARTERS:
+            break
+    return chosen
+
+
+def summarise(
+    chunks: Iterable[Chunk],
+    previous: Library | None = None,
+    answers: Answers | None = None,
+    now: str | None = None,
+) -> Library:
+    """The summary of ``chunks``; guides unchanged since ``previous`` keep their entries."""
+    guides = _by_guide(chunks)
+    known = {g.source: g for g in (previous.guides if previous else [])}
+    stamp = now or _now()
+    entries = []
+    for source, parts in guides.items():
+        old = known.get(source)
+        entry = old if old and old.digest == _digest(parts) else guide_entry(parts, stamp)
+        entries.append(entry)
+    if previous and [e.digest for e in entries] == [g.digest for g in previous.guides]:
+        return previous
+    return Library(
+        guides=entries,
+        topics=topics(guides),
+        starters=starters(guides, answers),
+        vocabulary=vocabulary(entries),
+    )
+
+
+def chain_answers(store: GuideStore, settings: Settings) -> Answers:
+    """Asks the real chain (offline generator, throwaway history) whether it answers.
+
+    The chain is built on the first question: a run that changed nothing asks none.
+    """
+    from coach.chain import Coach
+    from coach.generators.extractive import ExtractiveGenerator
+    from coach.history import HistoryStore
+    from coach.retrieval import HybridRetriever
+
+    built: list[Coach] = []
+
+    def answers(question: str) -> bool:
+        if not built:
+            generator = ExtractiveGenerator(
+                store.embeddings, max_statements=settings.answer_sentences
+            )
+            retriever = HybridRetriever(store, settings)
+            built.append(Coach(settings, retriever, generator, HistoryStore("sqlite://")))
+        answer = built[0].ask(question)
+        return not answer.refused and bool(answer.citations)
+
+    return answers
+
+
+def refresh_library(store: GuideStore, settings: Settings) -> Library:
+    """Bring the stored summary in line with the stored chunks; returns it."""
+    previous = read_library(store)
+    chunks = store.all_chunks()
+    if not chunks:
+        library = Library()
+    else:
+        library = summarise(chunks, previous, chain_answers(store, settings))
+    if library is not previous:
+        write_library(store, library)
+    return library
+
+
+def load_library(store: GuideStore, settings: Settings) -> Library:
+    """The stored summary; a store ingested before summaries existed gets one now (saved)."""
+    library = read_library(store)
+    if library is None and store.count() > 0:
+        library = refresh_library(store, settings)
+    return library or Library()
