@@ -21,7 +21,7 @@ _OVERRIDE = re.compile(
 # the library adds its own vocabulary (its titles, headings and frequent words).
 CAREER_TERMS = frozenset(
     terms(
-        """career careers job jobs role roles work working salary salaries pay paid wage
+        """career careers job jobs role roles work working salary salaries pay paid earn wage income
         compensation benefits hire hired hiring recruiter interview resume cv cover letter
         portfolio skill skills learn learning course certification certificate qualification
         license roadmap transition switch move field industry sector company employer

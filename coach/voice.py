@@ -34,9 +34,9 @@ class Voice:
     starters: list[str] = field(default_factory=list)
 
     @classmethod
-    def plain(cls) -> Voice:
+    def plain(cls, name: str = DEFAULT_NAME) -> Voice:
         """A voice that knows no library."""
-        return cls(topic=load_prompt("topic_fallback.txt"))
+        return cls(name=name, topic=load_prompt("topic_fallback.txt"))
 
     @classmethod
     def of(cls, library: Library, settings: Settings) -> Voice:

@@ -32,7 +32,7 @@ from coach.store import GuideStore
 from ingest.loader import PATH_SEPARATOR
 
 MAX_TOPICS = 4
-MIN_ECHO = 3  # a topic phrase occurs this often in its guide (the title line included)
+MIN_ECHO = 2  # a topic phrase occurs this often in its guide, title line included (+1 alone)
 MAX_STARTERS = 4
 MAX_CHECKS = 16  # starter candidates tried against the chain, at most
 PHRASE_WORDS = 4  # longest title phrase considered
@@ -143,8 +143,8 @@ def topics(guides: dict[str, list[Chunk]]) -> list[str]:
             echo[key] = max(echo[key], _occurrences(body, key))
             shown.setdefault(key, text)
     ranked = sorted(
-        (key for key in coverage if echo[key] >= MIN_ECHO),
-        key=lambda k: (-coverage[k] * len(k), -echo[k], shown[k]),
+        (key for key in coverage if echo[key] >= MIN_ECHO + (len(key) == 1)),
+        key=lambda k: (-coverage[k] * len(k), -len(k), -echo[k], shown[k]),
     )
     chosen: list[tuple[str, ...]] = []
     for key in ranked:
@@ -166,24 +166,39 @@ def vocabulary(entries: Sequence[GuideEntry]) -> list[str]:
     return sorted(t for t in found if t.isalpha() and t not in GENERIC_WORDS and len(t) > 2)
 
 
-def _lowercase_words(guides: dict[str, list[Chunk]]) -> set[str]:
-    """Words the guides write in lower case somewhere (so "Salary" may become "salary")."""
-    return {w for chunks in guides.values() for c in chunks for w in _RAW_WORD.findall(c.text)}
+def _names(guides: dict[str, list[Chunk]]) -> set[str]:
+    """Words the guides capitalise inside sentences and never write in lower case ("Python")."""
+    capital: set[str] = set()
+    lower: set[str] = set()
+    for chunks in guides.values():
+        for chunk in chunks:
+            for line in chunk.text.splitlines():
+                if not _is_prose(line):
+                    continue  # headings capitalise every word
+                for _, word in re.findall(r"([a-z,;]) +([A-Za-z][\w'’-]*)", line):
+                    (capital if word[:1].isupper() else lower).add(word.lower())
+    return capital - lower
 
 
-def _ordinary(word: str, lower: set[str]) -> bool:
-    """A capitalised word the guides also write in lower case ("Salary", not "Python")."""
-    return word.islower() or (word[:1].isupper() and word[1:].islower() and word.lower() in lower)
+def _is_prose(line: str) -> bool:
+    """A line of sentences, not a heading: it ends like a sentence or runs long."""
+    line = line.strip()
+    return not line.startswith("#") and (line.endswith((".", "!", "?")) or len(line.split()) > 12)
 
 
-def as_asked(heading: str, lower: set[str]) -> str:
+def _ordinary(word: str, names: set[str]) -> bool:
+    """A word that reads in lower case inside a sentence ("Salary", not "Python" or "AI")."""
+    return word.islower() or (word[1:].islower() and word.lower() not in names)
+
+
+def as_asked(heading: str, names: set[str]) -> str:
     """A heading as it reads inside a user's sentence: first person, ordinary capitals."""
     out = []
     for word in heading.strip().rstrip(":.").split():
         person = _PERSON.get(word.lower())
         if person is not None:
             out.append(person)
-        elif all(_ordinary(part, lower) for part in word.split("-")):
+        elif all(_ordinary(part, names) for part in word.split("-")):
             out.append(word.lower())
         else:
             out.append(word)
@@ -196,12 +211,12 @@ def short_title(title: str) -> str:
     return head or title.strip()
 
 
-def starter_question(title: str, heading: str, lower: set[str]) -> str:
+def starter_question(title: str, heading: str, names: set[str]) -> str:
     """A question a reader of ``heading`` in guide ``title`` would ask."""
     heading = heading.strip()
     if heading.endswith("?"):
         return heading
-    return f"What does “{short_title(title)}” say about {as_asked(heading, lower)}?"
+    return f"What does “{short_title(title)}” say about {as_asked(heading, names)}?"
 
 
 def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
@@ -231,12 +246,12 @@ def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
 
 def starters(guides: dict[str, list[Chunk]], answers: Answers | None) -> list[str]:
     """Up to MAX_STARTERS questions from different guides, each answered with citations."""
-    lower = _lowercase_words(guides)
+    names = _names(guides)
     queues = []
     for chunks in guides.values():
         ranked = _section_candidates(chunks)
         if ranked:
-            questions = [starter_question(chunks[0].title, h, lower) for _, h in ranked]
+            questions = [starter_question(chunks[0].title, h, names) for _, h in ranked]
             queues.append((ranked[0][0], questions))
     queues.sort(key=lambda q: -q[0])
     order: list[str] = []  # round robin: each guide's best section, then its second best…

@@ -584,6 +584,9 @@
     scroller: $("scroller"),
     intro: $("intro"),
     starters: $("starters"),
+    startersList: $("starters-list"),
+    channelTopic: $("channel-topic"),
+    introText: $("intro-text"),
     historyStatus: $("history-status"),
     log: $("messages"),
     typing: $("typing"),
@@ -1074,7 +1077,29 @@
   }
 
   function updateStarters() {
-    els.starters.hidden = state.messages.length > 0 || state.loading;
+    const none = !els.startersList.querySelector("[data-testid='starter']");
+    els.starters.hidden = none || state.messages.length > 0 || state.loading;
+  }
+
+  /** The channel topic, welcome text and starter questions, from the guides the coach holds. */
+  async function loadLibrary() {
+    let library;
+    try {
+      library = await request("GET", "/api/library");
+    } catch {
+      return; // the neutral copy of the page stays; answers still work
+    }
+    if (!library || typeof library !== "object") return;
+    if (typeof library.channel_topic === "string") els.channelTopic.textContent = library.channel_topic;
+    if (typeof library.welcome === "string") els.introText.textContent = library.welcome;
+    const questions = Array.isArray(library.starters) ? library.starters.filter((q) => typeof q === "string") : [];
+    els.startersList.replaceChildren(
+      ...questions.map((question) =>
+        h("li", {}, h("button", { type: "button", class: "starter", "data-testid": "starter" }, question)),
+      ),
+    );
+    applyBlocked();
+    updateStarters();
   }
 
   function submitComposer() {
@@ -1515,6 +1540,7 @@
     const current = storage.get(KEY_CURRENT);
     if (current) openConversation(current);
     else startNewConversation({ focus: !narrow.matches });
+    loadLibrary();
   }
 
   init();
