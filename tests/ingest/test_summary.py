@@ -114,7 +114,10 @@ def test_the_summary_is_stored_beside_the_embedding_model(
     assert {g.source for g in library.guides} == {p.name for p in NURSING.glob("*.md")}
     travel = next(g for g in library.guides if g.source == "travel-nursing-guide.md")
     assert travel.title == "Travel Nursing Guide"
-    assert travel.sections[:2] == ["Requirements for Travel Nurses", "Working with Staffing Agencies"]
+    assert travel.sections[:2] == [
+        "Requirements for Travel Nurses",
+        "Working with Staffing Agencies",
+    ]
     assert travel.chunks >= 4 and travel.ingested_at.endswith("+00:00")
 
 
