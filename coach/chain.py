@@ -98,9 +98,9 @@ class Coach:
             self._library = None
         return self.library
 
-    def _own_refusal(self, item: str) -> str:
+    def _own_refusal(self, text: str, question: str) -> str:
         """A generator's plain refusal (it does not know the library) in the coach's voice."""
-        return self.voice.refusal("not_covered") if item == plain_refusal() else item
+        return self.voice.refusal(self._declined(question)) if text == plain_refusal() else text
 
     def warm_up(self) -> None:
         """Load the model, the keyword index and the generator's caches before the first question.
@@ -174,11 +174,11 @@ class Coach:
                 if isinstance(item, Draft):
                     draft = item
                     if draft.refused and not draft.citations:
-                        draft.text = self._own_refusal(draft.text)
+                        draft.text = self._own_refusal(draft.text, standalone)
                 elif isinstance(item, Restart):
                     yield item
                 else:
-                    yield Delta(self._own_refusal(item))
+                    yield Delta(self._own_refusal(item, standalone))
         assert draft is not None, "generators end with a Draft"
         message_id = self.history.add_message(
             session_id,
@@ -224,5 +224,9 @@ class Coach:
         """Decline when nothing in the guides is close enough to the question."""
         if retrieval.context and retrieval.relevance >= self.settings.relevance_floor:
             return None
+        return self._declined(question)
+
+    def _declined(self, question: str) -> RefusalReason:
+        """Why an unanswered question is declined: a career question or not at all."""
         vocabulary = self._described()[2]
         return "not_covered" if is_career_question(question, vocabulary) else "off_topic"

@@ -22,10 +22,12 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from coach.keywords import GENERIC_WORDS, STOPWORDS, terms
 from coach.library import GuideEntry, Library, read_library, write_library
+from coach.prompt_files import load_prompt
 from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import GuideStore
@@ -37,7 +39,8 @@ MAX_STARTERS = 4
 MAX_CHECKS = 16  # starter candidates tried against the chain, at most
 PHRASE_WORDS = 4  # longest title phrase considered
 GUIDE_TERMS = 30  # most frequent content terms kept per guide
-MIN_SECTION_TOKENS = 60  # a starter's section must carry at least this much text
+MIN_SECTION_TOKENS = 40  # a starter's section must carry at least this much text
+ECHO_PRIOR = 0.5  # a section whose text never repeats its heading's words still counts
 
 Answers = Callable[[str], bool]  # whether the coach answers a question with citations
 
@@ -130,21 +133,43 @@ def _within(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
     return _occurrences(whole, part) > 0
 
 
+@dataclass
+class _TitleStats:
+    """Each title phrase: how many titles hold it, and how often each guide's text uses it."""
+
+    coverage: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    echo: dict[str, Counter[tuple[str, ...]]] = field(default_factory=dict)  # per guide
+    shown: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, guides: dict[str, list[Chunk]]) -> _TitleStats:
+        stats = cls()
+        for source, chunks in guides.items():
+            body = [t for c in chunks for t in terms(c.text)]
+            echo: Counter[tuple[str, ...]] = Counter()
+            for text, key in title_phrases(chunks[0].title):
+                stats.coverage[key] += 1
+                echo[key] = _occurrences(body, key)
+                stats.shown.setdefault(key, text)
+            stats.echo[source] = echo
+        return stats
+
+    def best_echo(self, key: tuple[str, ...]) -> int:
+        return max(echo[key] for echo in self.echo.values())
+
+    def used(self, key: tuple[str, ...], echo: int) -> bool:
+        """Whether the text uses a phrase enough to be about it (a lone word needs more)."""
+        return echo >= MIN_ECHO + (len(key) == 1)
+
+
 def topics(guides: dict[str, list[Chunk]]) -> list[str]:
     """Title phrases that their guides' text repeats, ranked by how many titles share them
     times their length (so "Registered Nurse" beats "Nurse"), then by that repetition."""
-    coverage: Counter[tuple[str, ...]] = Counter()
-    echo: Counter[tuple[str, ...]] = Counter()
-    shown: dict[tuple[str, ...], str] = {}
-    for chunks in guides.values():
-        body = [t for c in chunks for t in terms(c.text)]
-        for text, key in title_phrases(chunks[0].title):
-            coverage[key] += 1
-            echo[key] = max(echo[key], _occurrences(body, key))
-            shown.setdefault(key, text)
+    stats = _TitleStats.of(guides)
+    best = {key: stats.best_echo(key) for key in stats.coverage}
     ranked = sorted(
-        (key for key in coverage if echo[key] >= MIN_ECHO + (len(key) == 1)),
-        key=lambda k: (-coverage[k] * len(k), -len(k), -echo[k], shown[k]),
+        (key for key in stats.coverage if stats.used(key, best[key])),
+        key=lambda k: (-stats.coverage[k] * len(k), -len(k), -best[k], stats.shown[k]),
     )
     chosen: list[tuple[str, ...]] = []
     for key in ranked:
@@ -152,7 +177,27 @@ def topics(guides: dict[str, list[Chunk]]) -> list[str]:
             chosen.append(key)
         if len(chosen) == MAX_TOPICS:
             break
-    return [shown[key] for key in chosen]
+    return [stats.shown[key] for key in chosen]
+
+
+def guide_labels(guides: dict[str, list[Chunk]]) -> dict[str, str]:
+    """How a question names each guide: by the phrase only its title holds and its text keeps
+    using ("the Travel Nursing guide"), else by its title without the subtitle."""
+    stats = _TitleStats.of(guides)
+    labels = {}
+    for source, chunks in guides.items():
+        echo = stats.echo[source]
+        own = [
+            key
+            for key in echo
+            if len(key) > 1 and stats.coverage[key] == 1 and stats.used(key, echo[key])
+        ]
+        if own:
+            key = max(own, key=lambda k: (len(k), echo[k]))
+            labels[source] = load_prompt("guide_label.txt").format(phrase=stats.shown[key])
+        else:
+            labels[source] = f"“{short_title(chunks[0].title)}”"
+    return labels
 
 
 def vocabulary(entries: Sequence[GuideEntry]) -> list[str]:
@@ -211,20 +256,20 @@ def short_title(title: str) -> str:
     return head or title.strip()
 
 
-def starter_question(title: str, heading: str, names: set[str]) -> str:
-    """A question a reader of ``heading`` in guide ``title`` would ask."""
+def starter_question(guide: str, heading: str, names: set[str]) -> str:
+    """A question a reader of ``heading`` in the guide named ``guide`` would ask."""
     heading = heading.strip()
     if heading.endswith("?"):
         return heading
-    return f"What does “{short_title(title)}” say about {as_asked(heading, names)}?"
+    return load_prompt("starter.txt").format(guide=guide, section=as_asked(heading, names))
 
 
 def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
     """(score, heading) of a guide's substantial top-level sections, best first.
 
-    A section counts when it carries text and its heading's words recur in that text: a
-    heading that names its content ("Salary Expectations") rather than a signpost ("Reality
-    Check", "Frequently Asked Questions").
+    A section counts when it carries text and its heading has a content word; it ranks
+    higher with more text and when its heading's words recur in that text: a heading that
+    names its content ("Salary Expectations") rather than a signpost ("Reality Check").
     """
     sections: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:
@@ -238,20 +283,20 @@ def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
         if tokens < MIN_SECTION_TOKENS or not asked:
             continue
         body = Counter(t for c in parts for t in terms(c.text))
-        echo = sum(1 for t in asked if body[t] >= 2) / len(asked)
-        if echo > 0:
-            scored.append((echo * math.log1p(tokens), heading))
+        echo = sum(1 for t in asked if body[t] >= 2) / len(asked)  # the heading line is one
+        scored.append(((ECHO_PRIOR + echo) * math.log1p(tokens), heading))
     return sorted(scored, key=lambda s: -s[0])
 
 
 def starters(guides: dict[str, list[Chunk]], answers: Answers | None) -> list[str]:
     """Up to MAX_STARTERS questions from different guides, each answered with citations."""
     names = _names(guides)
+    labels = guide_labels(guides)
     queues = []
-    for chunks in guides.values():
+    for source, chunks in guides.items():
         ranked = _section_candidates(chunks)
         if ranked:
-            questions = [starter_question(chunks[0].title, h, names) for _, h in ranked]
+            questions = [starter_question(labels[source], h, names) for _, h in ranked]
             queues.append((ranked[0][0], questions))
     queues.sort(key=lambda q: -q[0])
     order: list[str] = []  # round robin: each guide's best section, then its second best…
@@ -283,9 +328,10 @@ def summarise(
         entries.append(entry)
     if previous and [e.digest for e in entries] == [g.digest for g in previous.guides]:
         return previous
+    found = topics(guides) or [short_title(e.title) for e in entries[:MAX_TOPICS]]
     return Library(
         guides=entries,
-        topics=topics(guides),
+        topics=found,  # titles whose phrases the text never repeats stand for themselves
         starters=starters(guides, answers),
         vocabulary=vocabulary(entries),
     )

@@ -54,6 +54,8 @@ def test_topics_are_title_phrases_their_guides_keep_using() -> None:
     found = topics(guides)
     assert found[:2] == ["School Counselor", "Art Teacher"]
     assert "Handbook" not in found and "Basics" not in found  # the text never uses them
+    quiet = [chunk("q.md", "Field Notes: Part One", "Intro", "Nothing repeats the title. " * 5)]
+    assert summarise(quiet).topics == ["Field Notes"]  # no phrase recurs: the title stands
 
 
 def test_a_heading_reads_as_part_of_the_users_question() -> None:
@@ -82,9 +84,12 @@ def test_starters_come_from_substantial_sections_and_must_be_answered() -> None:
         return "resume" not in question
 
     chosen = starters(guides, answers)
-    assert chosen == ["What does “Pay Guide” say about salary negotiation?"]
+    assert chosen == [  # a heading its text repeats first; a signpost after
+        "What does “Pay Guide” say about salary negotiation?",
+        "What does “Pay Guide” say about reality check?",
+    ]
     assert any("resume" in q for q in asked)  # tried, refused, left out
-    assert not any("tiny" in q or "reality" in q for q in asked)
+    assert not any("tiny" in q for q in asked)  # too little text to ask about
 
 
 def test_an_unchanged_guide_keeps_its_entry_and_a_changed_one_is_renewed() -> None:
