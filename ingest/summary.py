@@ -40,10 +40,12 @@ MAX_CHECKS = 16  # starter candidates tried against the chain, at most
 PHRASE_WORDS = 4  # longest title phrase considered
 GUIDE_TERMS = 30  # most frequent content terms kept per guide
 MIN_SECTION_TOKENS = 40  # a starter's section must carry at least this much text
+SENTENCE_HEADING = 0.5  # weight of a heading that is a whole sentence ("Start early.")
 ECHO_PRIOR = 0.5  # a section whose text never repeats its heading's words still counts
 
 Answers = Callable[[str], bool]  # whether the coach answers a question with citations
 
+_HOW_TO = re.compile(r"how to\s+(\w.*)$", re.IGNORECASE)
 _RAW_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 # Second person in a heading becomes first person in the user's question.
 _PERSON = {
@@ -177,7 +179,11 @@ def topics(guides: dict[str, list[Chunk]]) -> list[str]:
             chosen.append(key)
         if len(chosen) == MAX_TOPICS:
             break
-    return [stats.shown[key] for key in chosen]
+    return [_capitalised(stats.shown[key]) for key in chosen]
+
+
+def _capitalised(phrase: str) -> str:
+    return phrase[:1].upper() + phrase[1:]
 
 
 def guide_labels(guides: dict[str, list[Chunk]]) -> dict[str, str]:
@@ -261,6 +267,9 @@ def starter_question(guide: str, heading: str, names: set[str]) -> str:
     heading = heading.strip()
     if heading.endswith("?"):
         return heading
+    how = _HOW_TO.match(heading)
+    if how:  # "How to Build a Good CV" -> "How do I build a good CV?"
+        return load_prompt("starter_how.txt").format(action=as_asked(how.group(1), names))
     return load_prompt("starter.txt").format(guide=guide, section=as_asked(heading, names))
 
 
@@ -284,7 +293,10 @@ def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
             continue
         body = Counter(t for c in parts for t in terms(c.text))
         echo = sum(1 for t in asked if body[t] >= 2) / len(asked)  # the heading line is one
-        scored.append(((ECHO_PRIOR + echo) * math.log1p(tokens), heading))
+        score = (ECHO_PRIOR + echo) * math.log1p(tokens)
+        if heading.rstrip().endswith((".", "!")):
+            score *= SENTENCE_HEADING  # a sentence reads badly inside a question
+        scored.append((score, heading))
     return sorted(scored, key=lambda s: -s[0])
 
 

@@ -14,7 +14,7 @@ from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import MODEL_KEY, RECIPE_KEY, GuideStore
 from ingest.pipeline import run_ingest
-from ingest.summary import as_asked, short_title, starters, summarise, topics
+from ingest.summary import as_asked, short_title, starter_question, starters, summarise, topics
 from tests.support import NURSING, REPO, build_parts, ingested_store
 
 SEED_WORDS = ("backend", "solutions architect", "documentation engineer", "ai engineer")
@@ -65,6 +65,13 @@ def test_a_heading_reads_as_part_of_the_users_question() -> None:
     assert as_asked("AI Governance", set()) == "AI governance"
     assert short_title("From A to B: Your 6-Month Guide") == "From A to B"
     assert short_title("Interview Tips") == "Interview Tips"
+    assert starter_question("“Pay”", "How to Negotiate Your Salary", set()) == (
+        "How do I negotiate my salary?"
+    )
+    assert starter_question("“Pay”", "Is It Worth It?", set()) == "Is It Worth It?"
+    assert starter_question("the Pay guide", "Raises", set()) == (
+        "What does the Pay guide say about raises?"
+    )
 
 
 def test_starters_come_from_substantial_sections_and_must_be_answered() -> None:
