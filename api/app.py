@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
         else:
             ready = parts
         await anyio.to_thread.run_sync(warm_up, ready)
-        describe(app, ready)
+        await anyio.to_thread.run_sync(describe, app, ready)
         app.state.answer_slots = anyio.CapacityLimiter(answer_concurrency(config))
         app.state.parts = ready
         try:

@@ -92,12 +92,6 @@ class Coach:
         """How the coach speaks about itself (refusals, welcome), from its library."""
         return self._described()[1]
 
-    def reload_library(self) -> Library:
-        """Forget the loaded summary (after an ingest in this process) and load it again."""
-        with self._library_lock:
-            self._library = None
-        return self.library
-
     def _own_refusal(self, text: str, question: str) -> str:
         """A generator's plain refusal (it does not know the library) in the coach's voice."""
         return self.voice.refusal(self._declined(question)) if text == plain_refusal() else text
@@ -109,6 +103,7 @@ class Coach:
         sentences once); servers and benchmarks pay that at start-up instead.
         """
         self.retriever.store.embeddings.embed_query("warm up")
+        _ = self.library  # built from the stored chunks once if an older ingest made none
         chunks = self.retriever.keyword_index.chunks
         warm = getattr(self.generator, "warm_up", None)
         if callable(warm):
