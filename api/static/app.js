@@ -16,7 +16,7 @@
   const TITLE_MAX = 48;
   const MAX_CONVERSATIONS = 50;
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const COACH_NAME = "Career Coach";
+  let coachName = "Career Coach"; // the server's COACH_NAME, from GET /api/library
 
   /* ------------------------------------------------------------------ configuration */
 
@@ -674,7 +674,7 @@
   }
 
   function authorName(role) {
-    return role === "assistant" ? COACH_NAME : config.userName;
+    return role === "assistant" ? coachName : config.userName;
   }
 
   /** Adds a message model to the conversation and renders it at the end of the log. */
@@ -1090,6 +1090,10 @@
       return; // the neutral copy of the page stays; answers still work
     }
     if (!library || typeof library !== "object") return;
+    if (typeof library.name === "string" && library.name) {
+      coachName = library.name;
+      els.typing.querySelector("strong").textContent = coachName;
+    }
     if (typeof library.channel_topic === "string") els.channelTopic.textContent = library.channel_topic;
     if (typeof library.welcome === "string") els.introText.textContent = library.welcome;
     const questions = Array.isArray(library.starters) ? library.starters.filter((q) => typeof q === "string") : [];

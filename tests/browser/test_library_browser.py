@@ -23,7 +23,7 @@ def nursing_server(
 ) -> Iterator[Served]:
     """The real app over the three nursing guides (not the seeds)."""
     settings, store = nursing
-    settings = settings.model_copy(update={"rate_limit_per_minute": 0})
+    settings = settings.model_copy(update={"rate_limit_per_minute": 0, "coach_name": "Ward Mentor"})
     db: Path = tmp_path_factory.mktemp("web-nursing") / "history.db"
     parts = build_parts(settings, store, db)
     try:
@@ -57,4 +57,5 @@ def test_the_page_speaks_of_the_guides_it_holds(nursing_page: Page, nursing_serv
     finished(reply)
     expect(messages(page, "user").nth(0)).to_contain_text(question)
     expect(reply.locator("a.cite").first).to_be_visible()  # answered, with citations
+    expect(reply).to_contain_text("Ward Mentor")  # COACH_NAME signs the replies
     expect(starters.first).to_be_hidden()
