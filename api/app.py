@@ -20,20 +20,15 @@ from starlette.responses import Response
 from api.deps import Authorized
 from api.errors import error_response, install_error_handlers
 from api.limits import BodySizeLimit, RateLimit, SlidingWindow
-from api.routes import chat, feedback, health, openai_compat, sessions, slack, widget
+from api.routes import chat, feedback, health, library, openai_compat, sessions, slack, widget
 from api.routes.docs import mount_docs
 from api.slack.app import slack_handler
 from coach.errors import CoachError
 from coach.factory import Parts, build
 from coach.settings import Settings
+from coach.voice import Voice
 
 logger = logging.getLogger("api")
-
-DESCRIPTION = (
-    "Answers questions about moving from backend development into AI roles, only from the "
-    "curated career guides, with numbered citations. Every error has the shape "
-    '`{"error": {"code", "message", "details"?}}`.'
-)
 
 
 def build_ready(settings: Settings) -> Parts:
@@ -65,8 +60,18 @@ def warm_up(parts: Parts) -> None:
     try:
         parts.store.embeddings.embed_query("warm up")
         _ = parts.coach.retriever.keyword_index
+        _ = parts.coach.library  # built from the stored chunks if an older ingest made none
     except Exception as exc:  # a cold start is slower, not broken
         logger.warning("Warm-up skipped: %s", exc)
+
+
+def describe(app: FastAPI, parts: Parts) -> None:
+    """Name and describe the API from the guides it holds (OpenAPI is rebuilt on next read)."""
+    try:
+        app.description = parts.coach.voice.description
+    except Exception as exc:  # an unreachable store: /readyz says so
+        logger.warning("The API description names no topic: %s", exc)
+    app.openapi_schema = None
 
 
 class JSONErrorCORS(CORSMiddleware):
@@ -96,6 +101,7 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
         else:
             ready = parts
         await anyio.to_thread.run_sync(warm_up, ready)
+        await anyio.to_thread.run_sync(describe, app, ready)
         app.state.answer_slots = anyio.CapacityLimiter(answer_concurrency(config))
         app.state.slack = slack_handler(config, ready, app.state.answer_slots)
         app.state.parts = ready
@@ -107,9 +113,9 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
                 ready.history.engine.dispose()
 
     app = FastAPI(
-        title="Career Coach",
+        title=settings.coach_name,
         version="0.1.0",
-        description=DESCRIPTION,
+        description=Voice.plain(settings.coach_name).description,
         lifespan=lifespan,
         docs_url=None,  # served by api.routes.docs without a CDN
         redoc_url=None,
@@ -118,7 +124,7 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     app.state.parts = app.state.slack = None
     install_error_handlers(app)
 
-    for api in (chat.router, sessions.router, feedback.router):
+    for api in (chat.router, sessions.router, feedback.router, library.router):
         app.include_router(api, dependencies=[Authorized])
     app.include_router(openai_compat.router)  # carries its own API-key check
     app.include_router(health.router)

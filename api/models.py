@@ -19,7 +19,7 @@ class ChatRequest(BaseModel):
 
     message: str = Field(
         description="The question; 1 to COACH_MAX_MESSAGE_CHARS characters after trimming.",
-        examples=["How long does it take to move from backend to AI engineering?"],
+        examples=["How long does the transition usually take?"],
     )
     session_id: SessionId | None = Field(
         None, description="Continue this conversation; omit or null to start one."

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from functools import cache
+from typing import TYPE_CHECKING
 
 from coach.conversation import build_queries, trim_history
 from coach.errors import InputError, NotFoundError
 from coach.generators.base import AnswerGenerator, Draft, Restart
-from coach.generators.extractive import refusal_draft
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
+from coach.library import Library
+from coach.refusals import RefusalReason, refusal_draft
 from coach.retrieval import HybridRetriever, Query, Retrieval
 from coach.schema import Answer, Turn
 from coach.settings import Settings
+from coach.voice import Voice
 
 if TYPE_CHECKING:
     from coach.llm.condense import QueryRewriter
     from coach.watch import GuideWatcher
 
 HISTORY_TURNS = 20
+
+
+@cache
+def plain_refusal() -> str:
+    """The refusal text of a generator, which knows no library."""
+    return refusal_draft("not_covered").text
 
 
 @dataclass
@@ -41,7 +51,6 @@ class Completed:
 
 
 StreamEvent = Delta | Restart | Completed
-RefusalReason = Literal["not_covered", "off_topic", "injection"]
 
 
 class Coach:
@@ -55,13 +64,44 @@ class Coach:
         history: HistoryStore,
         rewriter: QueryRewriter | None = None,
         watcher: GuideWatcher | None = None,
+        library: Callable[[], Library] | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.generator = generator
         self.history = history
         self.rewriter = rewriter
-        self.watcher = watcher
+        self._load_library = library or Library
+        self._library: tuple[Library, Voice, frozenset[str]] | None = None
+        self._library_lock = threading.Lock()
+
+    def _described(self) -> tuple[Library, Voice, frozenset[str]]:
+        """The library summary, loaded once (built from the store the first time if missing)."""
+        with self._library_lock:
+            if self._library is None:
+                library = self._load_library()
+                voice = Voice.of(library, self.settings)
+                self._library = (library, voice, frozenset(library.vocabulary))
+            return self._library
+
+    def forget_library(self) -> None:
+        """Drop the cached summary (the guides changed); the next use loads it anew."""
+        with self._library_lock:
+            self._library = None
+
+    @property
+    def library(self) -> Library:
+        """What the coach holds: the guides, their topics, starter questions."""
+        return self._described()[0]
+
+    @property
+    def voice(self) -> Voice:
+        """How the coach speaks about itself (refusals, welcome), from its library."""
+        return self._described()[1]
+
+    def _own_refusal(self, text: str, question: str) -> str:
+        """A generator's plain refusal (it does not know the library) in the coach's voice."""
+        return self.voice.refusal(self._declined(question)) if text == plain_refusal() else text
 
     def warm_up(self) -> None:
         """Load the model, the chunks and their keyword index before the first question.
@@ -70,6 +110,7 @@ class Coach:
         """
         self.retriever.store.embeddings.embed_query("warm up")
         _ = self.retriever.keyword_index
+        _ = self.library  # built from the stored chunks once if an older ingest made none
 
     def clean_question(self, question: str) -> str:
         """The question trimmed, or an InputError saying what is wrong with it."""
@@ -126,16 +167,18 @@ class Coach:
             reason = self._coverage_refusal(standalone, retrieval)
         draft: Draft | None = None
         if reason is not None:
-            draft = refusal_draft(reason)
+            draft = refusal_draft(reason, voice=self.voice)
             yield Delta(draft.text)
         else:
             for item in self.generator.stream(standalone, retrieval.context, turns):
                 if isinstance(item, Draft):
                     draft = item
+                    if draft.refused and not draft.citations:
+                        draft.text = self._own_refusal(draft.text, standalone)
                 elif isinstance(item, Restart):
                     yield item
                 else:
-                    yield Delta(item)
+                    yield Delta(self._own_refusal(item, standalone))
         assert draft is not None, "generators end with a Draft"
         message_id = self.history.add_message(
             session_id,
@@ -181,4 +224,9 @@ class Coach:
         """Decline when nothing in the guides is close enough to the question."""
         if retrieval.context and retrieval.relevance >= self.settings.relevance_floor:
             return None
-        return "not_covered" if is_career_question(question) else "off_topic"
+        return self._declined(question)
+
+    def _declined(self, question: str) -> RefusalReason:
+        """Why an unanswered question is declined: a career question or not at all."""
+        vocabulary = self._described()[2]
+        return "not_covered" if is_career_question(question, vocabulary) else "off_topic"

@@ -187,9 +187,8 @@ def chat(
 ) -> None:
     """Chat with the coach in the terminal."""
     parts = _build()
-    console.print(
-        "[bold]Career Coach[/] — ask about moving from backend development into AI roles."
-    )
+    voice = parts.coach.voice  # from the guides it holds
+    console.print(f"[bold]{escape(voice.name)}[/] — ask about {escape(voice.topic)}.")
     console.print(f"[dim]{CHAT_HELP}[/]")
     session_id = parts.coach.open_session(session) if session else None
     last = None

@@ -32,9 +32,7 @@ def make_units(settings: Settings, store: GuideStore) -> UnitIndex:
     return UnitIndex(derived, store.embeddings)
 
 
-def make_generator(
-    settings: Settings, embeddings: Embeddings, units: UnitIndex
-) -> AnswerGenerator:
+def make_generator(settings: Settings, embeddings: Embeddings, units: UnitIndex) -> AnswerGenerator:
     """The answer generator the settings ask for (the LLM one falls back to extractive)."""
     from coach.generators.extractive import ExtractiveGenerator
 
@@ -80,13 +78,21 @@ class Parts:
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
     """The coach over an existing store and conversation database."""
+    from ingest.summary import load_library
+
     units = make_units(settings, store)
     units.load()
     generator = make_generator(settings, store.embeddings, units)
     retriever = HybridRetriever(store, settings, units)
     watcher = GuideWatcher(units, retriever)
     coach = Coach(
-        settings, retriever, generator, history, rewriter=make_rewriter(settings), watcher=watcher
+        settings,
+        retriever,
+        generator,
+        history,
+        rewriter=make_rewriter(settings),
+        watcher=watcher,
+        library=lambda: load_library(store, settings),  # on first use: the store opens lazily
     )
     return Parts(
         settings=settings, store=store, history=history, coach=coach, units=units, watcher=watcher

@@ -26,8 +26,7 @@ STOPWORDS = frozenset(
 
 # Everyday words that say nothing about a topic: absent from the guides, yet no sign that a
 # question is off their map ("Is it worth it?", "How long…", "Is Kubernetes useful?").
-_GENERIC = (
-    """long short good bad best better worse worth useful use used help helpful start begin
+_GENERIC = """long short good bad best better worse worth useful use used help helpful start begin
     time take took right wrong hard easy difficult possible likely typical typically usual
     normal average common new old big small little lot lots first next last today tomorrow
     now soon later day days week weeks month months year years realistic realistically
@@ -37,7 +36,6 @@ _GENERIC = (
     usually generally general overall main key important importance matter matters
     role roles job jobs people person someone somebody anyone everyone thing stuff
     part parts place end ending land landing reach""".split()
-)
 
 
 _STEMMER = snowballstemmer.stemmer("english")

@@ -156,6 +156,20 @@ class Settings(BaseSettings):
         "citations link to its source view when set.",
     )
 
+    # How the coach presents itself (the topic is derived from the guides unless set)
+    coach_name: str = Field(
+        "Career Coach",
+        min_length=1,
+        validation_alias=AliasChoices("COACH_NAME", "coach_name"),
+        description="The coach's name in its replies, the chat page and the API docs.",
+    )
+    coach_topic: str | None = Field(
+        None,
+        validation_alias=AliasChoices("COACH_TOPIC", "coach_topic"),
+        description="What the coach helps with, one line; default: derived from the guides' "
+        "titles at ingest.",
+    )
+
     # Evaluation judge (ragas LLM metrics)
     judge_model: str | None = Field(None, description="Judge model for LLM-based ragas metrics.")
 

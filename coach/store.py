@@ -114,6 +114,17 @@ class GuideStore:
         self._collection = None
         self._changed()
 
+    def metadata_value(self, key: str) -> str | int | float | bool | None:
+        """A value stored in the collection's metadata (None when absent)."""
+        value = (self.collection.metadata or {}).get(key)
+        return value if isinstance(value, str | int | float | bool) else None
+
+    def set_metadata_value(self, key: str, value: str | int | float | bool) -> None:
+        """Set one metadata key. Chroma's ``modify`` replaces the whole mapping: merge it."""
+        collection = self.collection
+        merged = {**(collection.metadata or {}), key: value}
+        collection.modify(metadata=merged)
+
     def count(self) -> int:
         """Chunks stored; re-read at most every COUNT_TTL seconds (another process may ingest).
 

@@ -46,7 +46,9 @@ def derive_units(
         vectors = [list(map(float, v)) for v in pooled]
     else:
         vectors = [list(v) for v in embeddings.embed_documents(texts)]
-        flat = [f"{c.title}. {u.scoring_text}" for c, us in zip(chunks, units, strict=True) for u in us]
+        flat = [
+            f"{c.title}. {u.scoring_text}" for c, us in zip(chunks, units, strict=True) for u in us
+        ]
         got = np.asarray(embeddings.embed_documents(flat), dtype=np.float32) if flat else None
         per_chunk, row = [], 0
         for us in units:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from coach.retrieval import HybridRetriever
 from coach.units import UnitIndex
@@ -29,6 +30,7 @@ class GuideWatcher:
         self._lock = threading.Lock()
         self.reloads = 0
         self.error: str | None = None  # the last reload's failure, for /readyz
+        self.on_reload: list[Callable[[], None]] = []  # told after each reload
 
     def check(self) -> bool:
         """Start a reload when the guides changed; True when one was started."""
@@ -64,4 +66,6 @@ class GuideWatcher:
             return
         self.error = None
         self.reloads += 1
+        for listener in self.on_reload:
+            listener()
         logger.info("Reloaded %d chunks in %.2fs", count, time.perf_counter() - started)

@@ -35,7 +35,9 @@ def _items(corpus: Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def measure(corpus: Path) -> tuple[dict[tuple[int, int], float], list[tuple[bool, float, int, bool]]]:
+def measure(
+    corpus: Path,
+) -> tuple[dict[tuple[int, int], float], list[tuple[bool, float, int, bool]]]:
     """Context fact recall per (k, cap) and, per dev item, what the floor decision sees."""
     from coach.factory import build
     from coach.schema import Turn
@@ -62,7 +64,9 @@ def measure(corpus: Path) -> tuple[dict[tuple[int, int], float], list[tuple[bool
             for item, queries in asked:
                 if not item["answerable"]:
                     continue
-                context = normalise(" ".join(r.chunk.text for r in coach.retriever.retrieve(queries).context))
+                context = normalise(
+                    " ".join(r.chunk.text for r in coach.retriever.retrieve(queries).context)
+                )
                 found += sum(fact_in(tuple(f), context) for f in item["key_facts"])
                 total += len(item["key_facts"])
             recall[(k, cap)] = found / max(total, 1)
@@ -94,7 +98,9 @@ def main() -> None:
     for floor, penalty, bonus in itertools.product(FLOOR_GRID, PENALTY_GRID, BONUS_GRID):
         answered = refused = 0
         for answerable, best_sim, unknown, rare in evidence:
-            relevance = best_sim - penalty * min(2, unknown) + (bonus if rare and not unknown else 0.0)
+            relevance = (
+                best_sim - penalty * min(2, unknown) + (bonus if rare and not unknown else 0.0)
+            )
             if answerable:
                 answered += relevance >= floor
             else:

@@ -139,9 +139,7 @@ class TokenWindow:
         return max(16, min(wanted, self.size - prefix))
 
 
-def chunk_guide(
-    guide: Guide, settings: Settings, window: TokenWindow | None = None
-) -> list[Chunk]:
+def chunk_guide(guide: Guide, settings: Settings, window: TokenWindow | None = None) -> list[Chunk]:
     """The chunks of ``guide``: sections in order, none longer than ``chunk_tokens``.
 
     ``text`` is always a verbatim passage of the guide (citations quote it); the section's

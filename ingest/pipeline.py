@@ -33,6 +33,7 @@ from coach.units import derive_units
 from ingest.chunker import TokenWindow, check_chunking, chunk_guide
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide
 from ingest.lock import ingest_lock
+from ingest.summary import refresh_library
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -385,8 +386,9 @@ def _run_ingest(
     store.delete(stale)  # after the upserts: a guide is never missing in between
     touched = {stored[i][0] for i in stale if i in stored}
     _write_units(derived, chunks, units, touched, removed - (corpus or set()), reset)
-    derived.bump()  # a running server reloads
     notify("write", len(to_write) + len(stale), len(to_write) + len(stale))
+    refresh_library(store, settings)  # what the coach says it holds follows what it holds
+    derived.bump()  # a running server reloads
     report.stored = store.count()
     report.seconds = time.perf_counter() - started
     return report

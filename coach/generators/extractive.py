@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from functools import cache, lru_cache
-from importlib.resources import files
-from typing import Literal
+from functools import lru_cache
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -23,32 +21,14 @@ from coach.generators.citations import MARKER, CitationNumbers
 from coach.generators.features import Candidate, featurize, term_set
 from coach.generators.scorer import StatementScorer, default_scorer
 from coach.generators.sentences import Unit
+from coach.refusals import refusal_draft
 from coach.schema import Chunk, Citation, Retrieved, Statement, Turn
 from coach.units import UnitIndex
-
-RefusalReason = Literal["not_covered", "off_topic", "injection"]
 
 MAX_CHUNKS = 12  # chunks mined for units (the context is ranked best first)
 DUPLICATE_OVERLAP = 0.7  # share of words two units have in common to count as one
 
 _TERMINAL = re.compile(r"[.!?:;]+[\"'”’]?$")
-
-
-@cache
-def load_prompt(name: str) -> str:
-    """A user-visible text from ``coach/prompts``."""
-    return (files("coach") / "prompts" / name).read_text(encoding="utf-8").strip()
-
-
-def refusal_draft(reason: RefusalReason = "not_covered", mode: str = "extractive") -> Draft:
-    """A friendly refusal: what the coach cannot answer and what it can help with."""
-    return Draft(
-        text=load_prompt(f"refusal_{reason}.txt"),
-        citations=[],
-        refused=True,
-        mode=mode,
-        grounded=True,
-    )
 
 
 def with_marker(text: str, marker: str) -> str:

@@ -224,7 +224,12 @@ def main() -> None:
         "leave_one_corpus_out": rows,
     }
     model = StatementScorer(
-        scorer.coef, scorer.intercept, scorer.mean, scorer.scale, scorer.keep, scorer.floor,
+        scorer.coef,
+        scorer.intercept,
+        scorer.mean,
+        scorer.scale,
+        scorer.keep,
+        scorer.floor,
         info=info,
     )
     args.out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")

@@ -25,11 +25,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from coach.errors import GenerationError
 from coach.generators.base import AnswerGenerator, Draft, Restart
-from coach.generators.extractive import load_prompt
 from coach.llm.budget import MESSAGE_OVERHEAD, fit_context, fit_history, format_excerpt
 from coach.llm.citations import CitationStream
 from coach.llm.client import LLM_FAULTS, EmptyCompletion, RetryPolicy, is_retryable
 from coach.llm.pricing import encoding_for, estimate_cost
+from coach.prompt_files import load_prompt
 from coach.schema import Retrieved, Turn
 from coach.settings import Settings
 from coach.tokens import count_tokens

@@ -9,10 +9,10 @@ from itertools import pairwise
 import pytest
 from pydantic import ValidationError
 
+from coach.embeddings import OnnxMiniLMEmbeddings
 from coach.errors import ConfigError
 from coach.settings import Settings
 from coach.tokens import count_tokens
-from coach.embeddings import OnnxMiniLMEmbeddings
 from ingest.chunker import TokenWindow, chunk_guide
 from ingest.loader import Guide, load_guide, parse_guide
 from tests.support import SEEDS

@@ -17,12 +17,12 @@ from coach.generators.citations import MARKER, validate_citations
 from coach.generators.extractive import (
     ExtractiveGenerator,
     guide_name,
-    refusal_draft,
     select_units,
 )
 from coach.generators.features import FEATURES, Candidate, featurize
 from coach.generators.scorer import StatementScorer, default_scorer
 from coach.generators.sentences import clean_inline
+from coach.refusals import refusal_draft
 from coach.schema import Chunk, Retrieved, Turn
 
 Ask = Callable[..., tuple[list[str], Draft]]
@@ -88,7 +88,9 @@ def test_a_list_quoted_from_is_quoted_whole_when_it_fits(
     blocks: dict[tuple[str, int], int] = {}
     for c in chosen:
         if c.unit.kind != "sentence":
-            blocks[(c.chunk.chunk_id, c.unit.block)] = blocks.get((c.chunk.chunk_id, c.unit.block), 0) + 1
+            blocks[(c.chunk.chunk_id, c.unit.block)] = (
+                blocks.get((c.chunk.chunk_id, c.unit.block), 0) + 1
+            )
     for key, n in blocks.items():
         if n >= 2 and len(chosen) < 8:
             members = [c for c in candidates if (c.chunk.chunk_id, c.unit.block) == key]
