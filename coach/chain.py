@@ -71,6 +71,9 @@ class Coach:
         self.generator = generator
         self.history = history
         self.rewriter = rewriter
+        self.watcher = watcher
+        if watcher is not None:
+            watcher.on_reload.append(self.forget_library)
         self._load_library = library or Library
         self._library: tuple[Library, Voice, frozenset[str]] | None = None
         self._library_lock = threading.Lock()

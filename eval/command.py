@@ -121,7 +121,7 @@ def evaluate(
         generator = parts.coach.generator
         if not isinstance(generator, ExtractiveGenerator):
             generator = ExtractiveGenerator(
-                store.embeddings, max_statements=parts.settings.answer_sentences
+                store.embeddings, parts.units, max_statements=parts.settings.answer_sentences
             )
         baseline = BaselineRag(guides, store.embeddings, generator)
         try:

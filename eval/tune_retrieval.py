@@ -50,7 +50,7 @@ def measure(
     recall: dict[tuple[int, int], float] = {}
     evidence: list[tuple[bool, float, int, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp))  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
         run_ingest([guides], parts.store, settings)
         coach = parts.coach

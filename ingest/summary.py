@@ -355,6 +355,7 @@ def chain_answers(store: GuideStore, settings: Settings) -> Answers:
     The chain is built on the first question: a run that changed nothing asks none.
     """
     from coach.chain import Coach
+    from coach.factory import make_units
     from coach.generators.extractive import ExtractiveGenerator
     from coach.history import HistoryStore
     from coach.retrieval import HybridRetriever
@@ -363,10 +364,12 @@ def chain_answers(store: GuideStore, settings: Settings) -> Answers:
 
     def answers(question: str) -> bool:
         if not built:
+            units = make_units(settings, store)
+            units.load()
             generator = ExtractiveGenerator(
-                store.embeddings, max_statements=settings.answer_sentences
+                store.embeddings, units, max_statements=settings.answer_sentences
             )
-            retriever = HybridRetriever(store, settings)
+            retriever = HybridRetriever(store, settings, units)
             built.append(Coach(settings, retriever, generator, HistoryStore("sqlite://")))
         answer = built[0].ask(question)
         return not answer.refused and bool(answer.citations)

@@ -68,7 +68,7 @@ def collect(corpus_dir: Path) -> list[Item]:
     guides = (corpus_dir / config.get("guides", "guides")).resolve()
     items: list[Item] = []
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp))  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
         run_ingest([guides], parts.store, settings)
         parts.coach.generator.units.load()  # type: ignore[attr-defined]
