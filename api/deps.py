@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request
@@ -80,18 +80,33 @@ _bearer = HTTPBearer(
 
 
 async def require_api_key(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """When an API key is configured, refuse requests that don't present it."""
+    """Refuse requests without the configured API key, unless they come from a public page.
+
+    A page on one of COACH_PUBLIC_ORIGINS (the widget) needs no key: its visitors are held
+    to the per-client rate limit instead. The key is for servers, never for a public page.
+    """
     if settings.api_key is None:
         return
-    if not key_matches(settings.api_key, credentials.credentials if credentials else None):
-        raise HTTPException(
-            status_code=401,
-            detail="Missing or wrong API key: send the header 'Authorization: Bearer <key>'.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if key_matches(settings.api_key, credentials.credentials if credentials else None):
+        return
+    origin = request.headers.get("origin")
+    if origin and origin in settings.public_origins:
+        return
+    raise HTTPException(
+        status_code=401,
+        detail="Missing or wrong API key: send the header 'Authorization: Bearer <key>'.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
-Authorized = Depends(require_api_key)
+async def open_access() -> None:
+    """No API key configured: every request may go ahead (and the schema asks for none)."""
+
+
+def authorization(settings: Settings) -> Any:
+    """The dependency guarding the API: the key check only when a key is configured."""
+    return Depends(require_api_key if settings.api_key is not None else open_access)
