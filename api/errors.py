@@ -30,7 +30,7 @@ from coach.errors import (
 logger = logging.getLogger("api")
 
 INTERNAL_MESSAGE = (
-    "The coach hit an unexpected problem. Your conversation is saved; please try again."
+    "The coach hit an unexpected problem and could not finish this request; please try again."
 )
 
 STATUS_CODES: dict[int, str] = {
