@@ -29,6 +29,7 @@ from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import GuideStore
 from ingest.chunker import check_chunking, chunk_guide
+from ingest.injection import FlaggedLine
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class IngestReport:
     errors: list[FileError] = field(default_factory=list)
     reset: bool = False
     stored: int = 0  # chunks in the store after the run
+    flagged: list[FlaggedLine] = field(default_factory=list)  # lines addressed to an AI
 
     @property
     def ok(self) -> bool:
@@ -284,6 +286,7 @@ def run_ingest(
         except GuideError as exc:
             report.errors.append(FileError(exc.path, str(exc)))
         notify("read", n, len(targets.files))
+    report.flagged = [line for guide in guides for line in guide.flagged]
     if not guides:
         raise NothingToIngest("Nothing to ingest:", report.errors)
     if reset and report.errors:
