@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coach.errors import (
@@ -157,12 +158,42 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", message, details)
 
 
+PARSE_FAILURE = "There was an error parsing the body"
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     body = _http_body(exc)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and exc.detail == "Not Found":
         body = error_body("not_found", f"Nothing at {request.url.path}; see /docs for the API.")
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    elif exc.status_code == 405:
+        allowed = allowed_methods(request) or headers.get("Allow", "").split(", ")
+        headers["Allow"] = ", ".join(allowed)
+        body = error_body(
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}.",
+        )
+    elif exc.status_code == 400 and exc.detail == PARSE_FAILURE:
+        body = error_body(
+            "bad_request",
+            "The body could not be read: send JSON encoded as UTF-8 with "
+            "Content-Type: application/json.",
+        )
+    return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -18,7 +18,7 @@ from api.errors import error_body
 
 BAD_REQUEST = (
     "The server could not read the HTTP request ({reason}). Check the request line and "
-    "headers; the URL and the headers together must stay under 16 KB."
+    "headers: keep the URL and the headers short (a few KB), and put long text in a JSON body."
 )
 
 
