@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -219,7 +220,11 @@ class HistoryStore:
                 "starting a new one there (conversations held by the old file are gone).",
                 self._file,
             )
-            self.engine.dispose()  # closes the old file's connections (and its -wal, -shm)
+            self.engine.dispose()  # closes the old file's connections
+            if not os.path.exists(self._file):  # the old file's journal would corrupt a new one
+                for suffix in ("-wal", "-shm", "-journal"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(self._file + suffix)
             self._open(make_dir=True)
 
     @staticmethod
