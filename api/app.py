@@ -118,9 +118,10 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     app.state.parts = None
     install_error_handlers(app)
 
-    guard = authorization(settings)
-    for api in (chat.router, sessions.router, feedback.router, openai_compat.router):
-        app.include_router(api, dependencies=[guard])
+    widget_api = authorization(settings, public_pages=True)
+    for api in (chat.router, sessions.router, feedback.router):
+        app.include_router(api, dependencies=[widget_api])
+    app.include_router(openai_compat.router, dependencies=[authorization(settings)])
     app.include_router(health.router)
     app.include_router(widget.router)
     mount_docs(app)

@@ -79,34 +79,50 @@ _bearer = HTTPBearer(
 )
 
 
-async def require_api_key(
-    request: Request,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Refuse requests without the configured API key, unless they come from a public page.
-
-    A page on one of COACH_PUBLIC_ORIGINS (the widget) needs no key: its visitors are held
-    to the per-client rate limit instead. The key is for servers, never for a public page.
-    """
-    if settings.api_key is None:
-        return
-    if key_matches(settings.api_key, credentials.credentials if credentials else None):
-        return
-    origin = request.headers.get("origin")
-    if origin and origin in settings.public_origins:
-        return
-    raise HTTPException(
+def _refuse() -> HTTPException:
+    return HTTPException(
         status_code=401,
         detail="Missing or wrong API key: send the header 'Authorization: Bearer <key>'.",
         headers={"WWW-Authenticate": "Bearer"},
     )
 
 
+async def require_api_key(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """When an API key is configured, refuse requests that don't present it (servers)."""
+    if settings.api_key is None:
+        return
+    if not key_matches(settings.api_key, credentials.credentials if credentials else None):
+        raise _refuse()
+
+
+async def require_api_key_or_public_page(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The key check, except for pages on COACH_PUBLIC_ORIGINS (the widget on a public page).
+
+    Their visitors need no key and are held to the per-client rate limit instead; the key
+    is for servers, never for a page anyone can read.
+    """
+    if settings.api_key is None:
+        return
+    if key_matches(settings.api_key, credentials.credentials if credentials else None):
+        return
+    origin = request.headers.get("origin")
+    if not (origin and origin in settings.public_origins):
+        raise _refuse()
+
+
 async def open_access() -> None:
     """No API key configured: every request may go ahead (and the schema asks for none)."""
 
 
-def authorization(settings: Settings) -> Any:
-    """The dependency guarding the API: the key check only when a key is configured."""
-    return Depends(require_api_key if settings.api_key is not None else open_access)
+def authorization(settings: Settings, public_pages: bool = False) -> Any:
+    """The dependency guarding a router: the key check only when a key is configured."""
+    if settings.api_key is None:
+        return Depends(open_access)
+    return Depends(require_api_key_or_public_page if public_pages else require_api_key)
