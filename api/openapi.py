@@ -12,12 +12,25 @@ from fastapi import FastAPI
 
 from coach.settings import Settings
 
-SSE_SCHEMA: dict[str, Any] = {
-    "type": "string",
-    "description": "Server-Sent Events: lines `event: <name>` and `data: <JSON>`, "
-    "blocks separated by a blank line.",
-    "pattern": "^(event|data|id|retry|:)",
-}
+def sse_schema(events: list[str] | None = None) -> dict[str, Any]:
+    """One Server-Sent Event (what SSE-aware tools, schemathesis among them, validate)."""
+    event: dict[str, Any] = {"type": "string"}
+    if events:
+        event["enum"] = events
+    return {
+        "type": "object",
+        "description": "One Server-Sent Event; `data` holds JSON.",
+        "properties": {
+            "event": event,
+            "data": {"type": "string"},
+            "id": {"type": "string"},
+            "retry": {"type": "integer"},
+        },
+        "required": ["data"],
+    }
+
+
+CHAT_EVENTS = ["session", "delta", "reset", "citations", "done", "error"]
 
 
 def tidy_openapi(app: FastAPI, settings: Settings) -> None:
@@ -31,7 +44,13 @@ def tidy_openapi(app: FastAPI, settings: Settings) -> None:
         message = schema["components"]["schemas"]["ChatRequest"]["properties"]["message"]
         message["maxLength"] = settings.max_message_chars
         stream = schema["paths"]["/api/chat/stream"]["post"]["responses"]["200"]
-        stream["content"] = {"text/event-stream": {"schema": SSE_SCHEMA}}
+        stream["content"] = {"text/event-stream": {"schema": sse_schema(CHAT_EVENTS)}}
+        completion = schema["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]
+        completion["description"] = "A chat.completion, or chat.completion.chunk events."
+        completion["content"] = {
+            "application/json": {"schema": {"type": "object"}},
+            "text/event-stream": {"schema": sse_schema()},
+        }
         app.openapi_schema = schema
         return schema
 
