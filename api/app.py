@@ -133,7 +133,9 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     try:
         trusted = parse_networks(settings.trusted_proxies)
     except ValueError as exc:
-        raise ConfigError(f"{exc}; list addresses like 10.0.0.2 or networks like 10.0.0.0/8.")
+        raise ConfigError(
+            f"{exc}; list addresses like 10.0.0.2 or networks like 10.0.0.0/8."
+        ) from None
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(
             RateLimit,

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from coach.settings import Settings
 
+
 def sse_schema(events: list[str] | None = None) -> dict[str, Any]:
     """One Server-Sent Event (what SSE-aware tools, schemathesis among them, validate)."""
     event: dict[str, Any] = {"type": "string"}

@@ -74,7 +74,9 @@ def _protocol() -> type[Any]:
     return JSONErrorHttpToolsProtocol
 
 
-def server_config(app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> uvicorn.Config:
+def server_config(
+    app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> uvicorn.Config:
     """Uvicorn's configuration for the coach: no forwarded headers, JSON errors only."""
     settings: dict[str, Any] = {
         "proxy_headers": False,  # the app reads X-Forwarded-For from COACH_TRUSTED_PROXIES only

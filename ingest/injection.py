@@ -42,7 +42,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "addresses an AI reading the text",
             rf"\b(?:(?:if|when) you are (?:an?\s+)?{_AI}|(?:dear|attention|note to(?: the)?|to "
-            rf"(?:the|any|all))\s+(?:ai|{_AI}s?)\b|you are now\s+(?:an?\s+)?(?:{_AI}\b|in \w+ mode|dan\b|free\b|no longer)|"
+            rf"(?:the|any|all))\s+(?:ai|{_AI}s?)\b|you are now\s+(?:an?\s+)?"
+            rf"(?:{_AI}\b|in \w+ mode|dan\b|free\b|no longer)|"
             rf"as an? {_AI},? you (?:must|should|will)|(?:{_AI}s?)\s+(?:reading|processing|"
             r"summari[sz]ing) this)",
         ),

@@ -35,9 +35,7 @@ def get_session(session_id: str, history: HistoryDep) -> SessionOut:
     )
 
 
-@router.delete(
-    "/{session_id}", status_code=204, responses=error_responses(401, 404, 429, 503)
-)
+@router.delete("/{session_id}", status_code=204, responses=error_responses(401, 404, 429, 503))
 def delete_session(session_id: str, history: HistoryDep) -> Response:
     """Erase a conversation: its turns and their feedback."""
     history.delete_session(session_id)

@@ -55,8 +55,19 @@ def redis_server(tmp: Path) -> Iterator[str]:
     assert exe, "redis-server is missing: run `make services`"
     port = free_port()
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp), "--save", "",
-         "--appendonly", "no"],
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(tmp),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -68,7 +79,9 @@ def redis_server(tmp: Path) -> Iterator[str]:
 
 
 @contextmanager
-def chroma_server(path: Path, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[Any]]]:
+def chroma_server(
+    path: Path, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[Any]]]:
     """A real Chroma server (`chroma run`) on loopback, storing under ``path``."""
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert exe, "the chroma CLI ships with chromadb"

@@ -33,7 +33,9 @@ from tests.support import COACH, SEEDS, make_settings
 FOLLOW_UP = "What skills transfer from backend development?"
 
 
-def ask(client: httpx.Client, message: str = QUESTION, session_id: str | None = None) -> httpx.Response:
+def ask(
+    client: httpx.Client, message: str = QUESTION, session_id: str | None = None
+) -> httpx.Response:
     return client.post("/api/chat", json={"message": message, "session_id": session_id})
 
 
@@ -172,7 +174,10 @@ def test_a_chroma_server_killed_mid_run(serve: Serve, tmp_path: Path, embeddings
                 assert api.client.get("/readyz").status_code == 200
                 assert ask(api.client, "Which certifications help?", session_id).status_code == 200
             turns = [(m["role"], m["content"]) for m in api.session(session_id)["messages"]]
-            assert turns[-1][0] == "assistant" and turns[-2] == ("user", "Which certifications help?")
+            assert turns[-1][0] == "assistant" and turns[-2] == (
+                "user",
+                "Which certifications help?",
+            )
 
 
 def test_a_hanging_llm_server_falls_back_to_the_guides(serve: Serve, tmp_path: Path) -> None:
@@ -204,7 +209,9 @@ def test_a_crash_mid_stream_stores_the_question_and_no_half_answer(
     before = api.session(conversation)["messages"]
     monkeypatch.setattr(api.parts.coach, "generator", FailingGenerator(api.parts.store.embeddings))
     with api.client.stream(
-        "POST", "/api/chat/stream", json={"message": "Which skills transfer?", "session_id": conversation}
+        "POST",
+        "/api/chat/stream",
+        json={"message": "Which skills transfer?", "session_id": conversation},
     ) as response:
         events = parse_sse(response.read().decode())
     assert [name for name, _ in events][-1] == "error"
@@ -220,9 +227,12 @@ def test_a_client_that_leaves_mid_stream_still_gets_its_answer_stored(
     api: Served, conversation: str
 ) -> None:
     before = len(api.session(conversation)["messages"])
-    with httpx.Client(base_url=api.url, timeout=60) as client, client.stream(
-        "POST", "/api/chat/stream", json={"message": QUESTION, "session_id": conversation}
-    ) as response:
+    with (
+        httpx.Client(base_url=api.url, timeout=60) as client,
+        client.stream(
+            "POST", "/api/chat/stream", json={"message": QUESTION, "session_id": conversation}
+        ) as response,
+    ):
         for line in response.iter_lines():
             if line.startswith("event: delta"):
                 break  # leave after the first piece
@@ -243,16 +253,23 @@ def test_an_ingest_killed_mid_write_leaves_a_usable_store(tmp_path: Path, embedd
     history.add_message(session_id, "user", "kept?")
     for delay in (1.5, 3.0, 6.0):  # somewhere in reading, embedding or writing
         proc = subprocess.Popen(
-            [COACH, "ingest", "--reset"], env=coach_env(data), cwd=tmp_path,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [COACH, "ingest", "--reset"],
+            env=coach_env(data),
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         timer = threading.Timer(delay, proc.kill)
         timer.start()
         proc.wait(timeout=120)
         timer.cancel()
     result = subprocess.run(
-        [COACH, "ingest", "--json"], env=coach_env(data), cwd=tmp_path,
-        capture_output=True, text=True, timeout=240,
+        [COACH, "ingest", "--json"],
+        env=coach_env(data),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stderr
     report = __import__("json").loads(result.stdout)

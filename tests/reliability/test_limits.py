@@ -79,12 +79,16 @@ def test_redis_shares_counts_between_server_processes(redis_url: str) -> None:
 
 def test_a_server_limited_through_redis(serve: Serve, redis_url: str, tmp_path: Path) -> None:
     settings = {"rate_limit_per_minute": 2, "rate_limit_storage": redis_url}
-    with serve(**settings) as one, serve(**settings) as two:
-        with client_from(one, "127.0.0.3") as a, client_from(two, "127.0.0.3") as b:
-            codes = [a.get("/api/sessions/x").status_code, b.get("/api/sessions/x").status_code]
-            assert codes == [404, 404]
-            assert a.get("/api/sessions/x").status_code == 429
-            assert b.get("/api/sessions/x").status_code == 429
+    with (
+        serve(**settings) as one,
+        serve(**settings) as two,
+        client_from(one, "127.0.0.3") as a,
+        client_from(two, "127.0.0.3") as b,
+    ):
+        codes = [a.get("/api/sessions/x").status_code, b.get("/api/sessions/x").status_code]
+        assert codes == [404, 404]
+        assert a.get("/api/sessions/x").status_code == 429
+        assert b.get("/api/sessions/x").status_code == 429
 
 
 def test_redis_going_away_does_not_take_the_api_down(serve: Serve, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.api.live_server import Serve
