@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -30,6 +31,10 @@ from coach.errors import (
 
 logger = logging.getLogger("api")
 
+UNREACHABLE_MESSAGE = (
+    "The guide store cannot be reached (the connection to the Chroma server failed), so the "
+    "coach cannot answer now. Try again in a moment; /readyz says when it is back."
+)
 INTERNAL_MESSAGE = (
     "The coach hit an unexpected problem and could not finish this request; please try again."
 )
@@ -91,6 +96,8 @@ def describe(exc: BaseException) -> tuple[int, dict[str, Any]]:
         return exc.status_code, error_body(coach_error_code(exc), str(exc))
     if isinstance(exc, HTTPException):
         return exc.status_code, _http_body(exc)
+    if isinstance(exc, httpx.TransportError):  # the Chroma client's (LLM errors are handled)
+        return 503, error_body("store_unavailable", UNREACHABLE_MESSAGE)
     return 500, error_body("internal_error", INTERNAL_MESSAGE)
 
 
@@ -196,6 +203,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
 
+async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return error_response(503, "store_unavailable", UNREACHABLE_MESSAGE)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Last resort (a failure in middleware): Starlette re-raises, the server logs it.
     return error_response(500, "internal_error", INTERNAL_MESSAGE)
@@ -238,4 +250,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CoachError, _coach_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(httpx.TransportError, _unreachable)
     app.add_exception_handler(Exception, _unexpected_error)
