@@ -103,18 +103,28 @@ async def require_api_key_or_public_page(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """The key check, except for pages on COACH_PUBLIC_ORIGINS (the widget on a public page).
+    """The key check, except for the widget on a public page (COACH_PUBLIC_ORIGINS).
 
-    Their visitors need no key and are held to the per-client rate limit instead; the key
-    is for servers, never for a page anyone can read.
+    Admitted without the key: a page on a listed origin calling the API, and the coach's own
+    chat page, which the widget frames on those pages (only they may frame it). Their
+    visitors are held to the per-client rate limit instead; the key is for servers, never
+    for a page anyone can read.
     """
     if settings.api_key is None:
         return
     if key_matches(settings.api_key, credentials.credentials if credentials else None):
         return
-    origin = request.headers.get("origin")
-    if not (origin and origin in settings.public_origins):
+    if not (settings.public_origins and from_public_page(request, settings.public_origins)):
         raise _refuse()
+
+
+def from_public_page(request: Request, public_origins: list[str]) -> bool:
+    """A browser request from a listed page, or from the coach's own page (same origin)."""
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin:
+        return origin in public_origins or origin == own
+    return request.headers.get("sec-fetch-site") == "same-origin"  # a GET sends no Origin
 
 
 async def open_access() -> None:

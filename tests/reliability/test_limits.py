@@ -125,3 +125,23 @@ def test_the_schema_asks_for_a_key_only_when_one_is_set(serve: Serve) -> None:
     with serve(api_key=SecretStr(KEY)) as keyed:
         chat = keyed.client.get("/openapi.json").json()["paths"]["/api/chat"]["post"]
         assert chat["security"] == [{"HTTPBearer": []}]
+
+
+def test_the_framed_chat_page_needs_no_key_only_when_pages_are_public(serve: Serve) -> None:
+    same_origin = {"Sec-Fetch-Site": "same-origin"}
+    with serve(api_key=SecretStr(KEY), public_origins=[PAGE]) as api:
+        page = api.client.get("/")
+        assert f"frame-ancestors 'self' {PAGE}" in page.headers["content-security-policy"]
+        posted = api.client.post(
+            "/api/chat", json={"message": QUESTION}, headers={"Origin": api.url}
+        )
+        assert posted.status_code == 200, posted.text
+        session = f"/api/sessions/{posted.json()['session_id']}"
+        assert api.client.get(session, headers=same_origin).status_code == 200
+        assert api.client.get(session).status_code == 401  # not a browser page: the key
+    with serve(api_key=SecretStr(KEY)) as private:
+        assert private.client.get("/api/sessions/x", headers=same_origin).status_code == 401
+        refused = private.client.post(
+            "/api/chat", json={"message": QUESTION}, headers={"Origin": private.url}
+        )
+        assert refused.status_code == 401
