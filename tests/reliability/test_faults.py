@@ -145,6 +145,7 @@ def test_an_unreachable_chroma_url_ends_serve_in_one_line(tmp_path: Path) -> Non
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Cannot reach the Chroma server" in lines[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / ".coach" / "history.db").exists()  # it stopped before writing
 
 
 def test_a_chroma_server_killed_mid_run(serve: Serve, tmp_path: Path, embeddings: Any) -> None:
