@@ -10,7 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.api.live_server import Served
+from api.app import create_app
+from api.server import JSONErrorH11Protocol
+from tests.api.live_server import Served, live_server
 
 JSON = {"content-type": "application/json"}
 SURROGATE = '"career \\ud800 switch"'  # valid JSON, not Unicode text
@@ -246,3 +248,19 @@ def test_unreadable_http_gets_the_json_error_shape(
     assert b"content-type: application/json" in head.lower()
     assert json.loads(body)["error"]["code"] == "bad_request"
     assert api.session(conversation) == before
+
+
+@pytest.mark.parametrize("protocol", ["httptools", "h11"])
+def test_both_http_parsers_answer_in_json(api: Served, protocol: str) -> None:
+    """The h11 parser (used where httptools is not installed) has the JSON 400 too."""
+    options = {"http": JSONErrorH11Protocol} if protocol == "h11" else {}
+    with live_server(create_app(api.settings, parts=api.parts), **options) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as conn:
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n")
+            reply = b""
+            while chunk := conn.recv(65536):
+                reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
+    assert "request" in json.loads(body)["error"]["message"]
