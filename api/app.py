@@ -17,13 +17,15 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from api.deps import Authorized
+from api.clients import parse_networks
+from api.deps import authorization
 from api.errors import error_response, install_error_handlers
-from api.limits import BodySizeLimit, RateLimit, SlidingWindow
+from api.limits import BodySizeLimit, RateLimit, RateLimiter
+from api.openapi import tidy_openapi
 from api.routes import chat, feedback, health, library, openai_compat, sessions, slack, widget
 from api.routes.docs import mount_docs
 from api.slack.app import slack_handler
-from coach.errors import CoachError
+from coach.errors import CoachError, ConfigError
 from coach.factory import Parts, build
 from coach.settings import Settings
 from coach.voice import Voice
@@ -124,26 +126,35 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     app.state.parts = app.state.slack = None
     install_error_handlers(app)
 
+    widget_api = authorization(settings, public_pages=True)
     for api in (chat.router, sessions.router, feedback.router, library.router):
-        app.include_router(api, dependencies=[Authorized])
-    app.include_router(openai_compat.router)  # carries its own API-key check
+        app.include_router(api, dependencies=[widget_api])
+    app.include_router(openai_compat.router, dependencies=[authorization(settings)])
     app.include_router(health.router)
     app.include_router(slack.router)  # verified by Slack's signature, not the API key
     app.include_router(widget.router)
     mount_docs(app)
     widget.mount_static(app)
+    tidy_openapi(app, settings)
 
     # Added innermost first: CORS sees every response, even a refused or limited request.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    try:
+        trusted = parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{exc}; list addresses like 10.0.0.2 or networks like 10.0.0.0/8."
+        ) from None
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(
             RateLimit,
-            limiter=SlidingWindow(settings.rate_limit_per_minute),
+            limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage),
             api_key=settings.api_key,
+            trusted_proxies=trusted,
         )
     app.add_middleware(
         JSONErrorCORS,
-        allow_origins=settings.cors_origins,
+        allow_origins=list(dict.fromkeys([*settings.cors_origins, *settings.public_origins])),
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,

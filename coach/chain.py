@@ -18,6 +18,7 @@ from coach.refusals import RefusalReason, refusal_draft
 from coach.retrieval import HybridRetriever, Query, Retrieval
 from coach.schema import Answer, Turn
 from coach.settings import Settings
+from coach.text import surrogate_problem
 from coach.voice import Voice
 
 if TYPE_CHECKING:
@@ -119,12 +120,15 @@ class Coach:
         """The question trimmed, or an InputError saying what is wrong with it."""
         if not isinstance(question, str):
             raise InputError("The message must be text.")
+        problem = surrogate_problem(question)
+        if problem:
+            raise InputError(f"The message {problem}.")
+        limit = self.settings.max_message_chars
+        if len(question) > limit:  # counted as sent: what the API schema says
+            raise InputError(f"The message is {len(question)} characters; the limit is {limit}.")
         question = question.strip()
         if not question:
             raise InputError("The message is empty: ask the coach a question.")
-        limit = self.settings.max_message_chars
-        if len(question) > limit:
-            raise InputError(f"The message is {len(question)} characters; the limit is {limit}.")
         return question
 
     def open_session(self, session_id: str | None) -> str:

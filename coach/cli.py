@@ -236,18 +236,21 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: COACH_PORT).")] = None,
 ) -> None:
-    """Serve the HTTP API and the chat widget."""
+    """Serve the HTTP API and the chat widget.
+
+    The guide store and the conversation database are opened before the server listens:
+    one that cannot be reached (say CHROMA_URL points nowhere) ends the command with one
+    error line, so a supervisor restarts it rather than it serving errors.
+    """
     import uvicorn
 
-    from api.app import create_app
+    from api.app import build_ready, create_app
+    from api.server import server_config
 
     settings = load_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-    )
+    parts = build_ready(settings)  # an unreachable store raises here: one line, exit 1
+    app = create_app(settings, parts=parts)
+    uvicorn.Server(server_config(app, host or settings.host, port or settings.port)).run()
 
 
 @app.command()

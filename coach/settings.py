@@ -127,7 +127,26 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to embed.")
     max_message_chars: int = Field(4000, ge=1)
     max_body_bytes: int = Field(64_000, ge=1024)
-    rate_limit_per_minute: int = Field(120, ge=0, description="Per client; 0 disables.")
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="Per client (address, and API key when presented); 0 disables."
+    )
+
+    # Reliability and security
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where rate-limit counts live: memory:// (this process) or "
+        "redis://host:port (shared by several server processes).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Proxy addresses or networks (JSON list) whose X-Forwarded-For is believed; "
+        "none by default.",
+    )
+    public_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins whose pages may use the chat API without the API key (the widget "
+        "on a public page); each visitor is rate-limited by address.",
+    )
 
     # Slack app (api/slack): on when the bot token and the signing secret are both set
     slack_bot_token: SecretStr | None = Field(

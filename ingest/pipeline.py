@@ -31,6 +31,7 @@ from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, GuideStore
 from coach.units import derive_units
 from ingest.chunker import TokenWindow, check_chunking, chunk_guide
+from ingest.injection import FlaggedLine
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide
 from ingest.lock import ingest_lock
 from ingest.summary import refresh_library
@@ -71,6 +72,7 @@ class IngestReport:
     reset: bool = False
     upgraded: bool = False  # the store was built by an older recipe and rebuilt
     stored: int = 0  # chunks in the store after the run
+    flagged: list[FlaggedLine] = field(default_factory=list)  # lines addressed to an AI
 
     @property
     def ok(self) -> bool:
@@ -355,6 +357,7 @@ def _run_ingest(
         except GuideError as exc:
             report.errors.append(FileError(exc.path, str(exc)))
         notify("read", n, len(targets.files))
+    report.flagged = [line for guide in guides for line in guide.flagged]
     if not guides:
         raise NothingToIngest("Nothing to ingest:", report.errors)
     if reset and report.errors:

@@ -104,9 +104,11 @@ def test_a_store_from_the_previous_recipe_is_upgraded_by_a_folder_run(
 def test_a_second_ingest_on_the_same_store_is_refused_with_a_clear_message(
     corpus: Path, store: GuideStore, settings: Settings
 ) -> None:
-    with ingest_lock(settings.data_dir, store.name):
-        with pytest.raises(IngestRunning, match=f"pid {os.getpid()}.*wait for it"):
-            run_ingest([corpus], store, settings)
+    with (
+        ingest_lock(settings.data_dir, store.name),
+        pytest.raises(IngestRunning, match=f"pid {os.getpid()}.*wait for it"),
+    ):
+        run_ingest([corpus], store, settings)
     assert store.count() == 0  # nothing was written
     run_ingest([corpus], store, settings)  # the lock is free again
     assert store.count() > 0
@@ -187,7 +189,7 @@ def test_a_running_coach_answers_during_another_process_ingest_and_then_from_new
             try:
                 parts.coach.ask("How do I get my first AI engineering job?")
                 answered += 1
-            except BaseException as exc:  # noqa: BLE001 - any failure is the finding
+            except BaseException as exc:
                 errors.append(exc)
 
     asker = threading.Thread(target=keep_asking)
