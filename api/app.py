@@ -58,11 +58,9 @@ def answer_concurrency(settings: Settings) -> int:
 
 
 def warm_up(parts: Parts) -> None:
-    """Load the embedding model and the keyword index now, not on the first question."""
+    """Load the model, the stored chunks, units and keyword index now, not on the first question."""
     try:
-        parts.store.embeddings.embed_query("warm up")
-        _ = parts.coach.retriever.keyword_index
-        _ = parts.coach.library  # built from the stored chunks if an older ingest made none
+        parts.coach.warm_up()
     except Exception as exc:  # a cold start is slower, not broken
         logger.warning("Warm-up skipped: %s", exc)
 
