@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from coach.generators.citations import CitationNumbers
 from coach.schema import Chunk, Citation
 
-_MARKER = re.compile(r"(?P<space>[ \t]*)\[\s*(?P<body>\d+(?:\s*[,;\-–]\s*\d+)*)\s*\]")
+MARKER = re.compile(r"(?P<space>[ \t]*)\[\s*(?P<body>\d+(?:\s*[,;\-–]\s*\d+)*)\s*\]")
 _UNDECIDED_TAIL = re.compile(r"(?:\s*\[[\d\s,;\-–]*|\s+)$")
 _PART = re.compile(r"(\d+)\s*[\-–]\s*(\d+)|(\d+)")
 MAX_RANGE = 10  # "[2-4]" expands; "[1-200]" does not
 NOT_A_CITATION = 1000  # "[2019]", "[2019-2024]": years, kept as written
 
 
-def _numbers(body: str) -> list[int]:
+def marker_numbers(body: str) -> list[int]:
     """The citation numbers a marker's body names: ``"1, 3-4"`` → ``[1, 3, 4]``."""
     found: list[int] = []
     for start, end, single in _PART.findall(body):
@@ -71,7 +71,7 @@ class CitationStream:
     def _release(self, ready: str) -> str:
         out: list[str] = []
         position = 0
-        for match in _MARKER.finditer(ready):
+        for match in MARKER.finditer(ready):
             out.append(self._plain(ready[position : match.start()]))
             out.append(self._marker(match))
             position = match.end()
@@ -88,7 +88,7 @@ class CitationStream:
         return text
 
     def _marker(self, match: re.Match[str]) -> str:
-        named = _numbers(match.group("body"))
+        named = marker_numbers(match.group("body"))
         if not named:  # "[2019-2024]": not a citation
             return match.group(0)
         kept: list[int] = []
