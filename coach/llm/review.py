@@ -111,7 +111,8 @@ class AnswerReview:
                 body, numbers = self._cite(body, verdict.backing, moved)
                 if not self.statements and self.declined:
                     body = _capitalised(_CONTRAST.sub("", body))
-                self.statements.append(Statement(text=words_of(body), citations=numbers))
+                text = words_of(body).rstrip(",;").rstrip()
+                self.statements.append(Statement(text=text, citations=numbers))
             if position == 0 and index > 0:  # the sentence's opening clause was dropped
                 body, lead = _capitalised(body), units[0].lead
             else:
