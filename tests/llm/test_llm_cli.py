@@ -31,7 +31,7 @@ def test_ask_streams_the_llm_answer(openai_server: OpenAIServer, tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr
     shown = " ".join(result.stdout.split())  # the terminal wraps lines
-    assert "how they apply to AI [1]. An AI engineer is first and foremost an engineer [2]." in shown
+    assert "apply to AI [1]. An AI engineer is first and foremost an engineer [2]." in shown
     assert "Sources" in result.stdout
     (request,) = openai_server.chat_requests()
     assert request.headers["authorization"] == "Bearer sk-test"

@@ -135,7 +135,8 @@ def test_an_uncited_answer_is_regenerated_once_unseen(
     first, second = openai_server.chat_requests()
     assert second.messages[:-2] == first.messages
     assert second.messages[-2] == {"role": "assistant", "content": "Python matters a lot."}
-    assert '"Python matters a lot.": it cites none of the excerpts' in second.messages[-1]["content"]
+    problems = second.messages[-1]["content"]
+    assert '"Python matters a lot.": it cites none of the excerpts' in problems
     assert draft.text == "Python comes first [1]." == "".join(pieces)
     assert draft.grounded and draft.usage is not None and draft.usage["llm_calls"] == 2
 

@@ -263,7 +263,7 @@ def test_list_numbers_are_not_citations_and_the_retry_names_the_problems(
     openai_server: OpenAIServer, llm_coach: Coach
 ) -> None:
     _, done = ask(llm_coach, openai_server, CASES["list-numbers-then-a-cited-list"])
-    first, retry = openai_server.chat_requests()
+    _, retry = openai_server.chat_requests()
     assert retry.messages[-2] == {"role": "assistant", "content": LIST_NUMBERS}
     problems = retry.messages[-1]["content"]
     assert '"Entry-level AI Engineer: $130K - $165K": it cites none of the excerpts' in problems

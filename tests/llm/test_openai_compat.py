@@ -140,9 +140,7 @@ def test_earlier_messages_become_the_sessions_history(
 def test_a_streamed_completion_flows_in_chunks_and_ends_with_done(
     serve: Serve, openai_server: OpenAIServer
 ) -> None:
-    openai_server.script(
-        Reply(text=SUPPORTED, piece_delay=0.01)
-    )
+    openai_server.script(Reply(text=SUPPORTED, piece_delay=0.01))
     with serve() as (client, _):
         stream = client.chat.completions.create(
             model="career-coach",
