@@ -153,7 +153,8 @@ def parse_answer(raw: str, final: bool = True) -> Parsed:
                     Written(clause.strip(), join, sentence, _cited(clause), heading=heading)
                 )
     pile = [n for text in loose for n in _cited(text)]
-    pile += _piled_on_last(statements)
+    if final:  # whether the last claim is the last one is known only at the end
+        pile += _piled_on_last(statements)
     worded = [s.sentence for s in statements if _WORDY.search(s.text)]
     settled = sentence + 1 if final else (worded[-1] if worded else 0)
     return Parsed(statements, list(dict.fromkeys(pile)), settled)
