@@ -96,7 +96,9 @@ class AnswerReview:
     def _render(self, units: list[Written], verdicts: dict[int, tuple[Verdict, bool]]) -> str:
         kept = [i for i, (v, _) in verdicts.items() if v.supported]
         if not kept:
-            self._framing += [u for u in units if u.kind == "framing"]
+            framing = [u for u in units if u.kind == "framing"]
+            if framing:  # a new lead-in: the one before introduced only dropped claims
+                self._framing = framing
             return ""
         shown = [i for i, u in enumerate(units) if i in kept or u.kind == "framing"]
         parts: list[str] = []

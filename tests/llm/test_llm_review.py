@@ -121,3 +121,8 @@ def test_a_dropped_clause_leaves_a_whole_sentence(review: AnswerReview) -> None:
     text = reviewed(review, "Python comes first [1], though Go is faster [2].")
     assert text == "Python comes first [1]."  # "Go" is named in no excerpt
     assert [s.text for s in review.statements] == ["Python comes first"]
+
+
+def test_a_lead_in_shows_only_with_a_claim_it_introduces(review: AnswerReview) -> None:
+    raw = "Tools:\n- Use Go for speed [1]\nSteps:\n- Python comes first [2]\n- Then RAG [1]"
+    assert reviewed(review, raw) == "Steps:\n- Python comes first [1]\n- Then RAG [2]"
