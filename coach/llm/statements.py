@@ -24,9 +24,12 @@ Kind = Literal["claim", "refusal", "framing", "empty"]
 REFUSAL = re.compile(
     r"\b(?:guides?|excerpts?|sources?)\s+(?:do not|don['’]t|does not|doesn['’]t)\s+"
     r"(?:cover|say|mention|address|answer|include|discuss|contain|provide)"
-    r"|\bnot (?:covered|mentioned|addressed|included) (?:in|by) the (?:guides?|excerpts?)",
+    r"|\bnot (?:covered|mentioned|addressed|included) (?:in|by) the (?:guides?|excerpts?)"
+    r"|\bI (?:do not|don['’]t) know\b|\b(?:no|not enough) information (?:about|on|to)\b",
     re.IGNORECASE,
 )
+# "[Excerpt 2]", "[Source 1, 3]": the prompt's own word for an excerpt, before its number.
+_NAMED_MARKER = re.compile(r"\[(?:excerpts?|sources?|guides?)\s*(\d[\d\s,;\-–]*)\]", re.I)
 _LIST_NUMBER = re.compile(r"^(?P<indent>[ \t]*)\[(?P<n>\d{1,2})\][ \t]*[.):]?[ \t]+(?=\S)")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,2}[.)])[ \t]+")
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s|(\*\*|__)[^*_]+\1\s*:?\s*$)")
@@ -34,6 +37,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)]?(?P<gap>\s+)(?=[\"'“‘(\[]
 _CLAUSE_END = re.compile(r"\][ \t]*[,;](?P<gap>[ \t]+)(?=\S)")
 _LEADING_MARKERS = re.compile(r"^(?:\[[\d\s,;\-–]+\][ \t]*)+")
 _ONLY_MARKERS = re.compile(r"^\s*(?:\[[\d\s,;\-–]+\]\s*)+$")
+_LABELLED_MARKERS = re.compile(r"^\s*\(?\s*[A-Za-z]+\s*:\s*(?:\[[\d\s,;\-–]+\][\s,;.]*)+\)?\s*$")
 _OPEN_MARKER = re.compile(r"\[[\d\s,;\-–]*$")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
 _WORDY = re.compile(r"[A-Za-z0-9]")
@@ -101,10 +105,16 @@ def _sentences(line: str) -> list[tuple[str, str]]:
 
 
 def _clauses(sentence: str) -> list[tuple[str, str]]:
-    """(gap before, clause) pairs: a marker followed by a comma closes a clause."""
+    """(gap before, clause) pairs: a marker and a comma close a clause if another marker follows.
+
+    "3-6 months [2], though one says 2-3 months [1]" is two claims; "According to the
+    guides [1], it takes 3-6 months" is one.
+    """
     pieces: list[tuple[str, str]] = []
     start, gap = 0, ""
     for match in _CLAUSE_END.finditer(sentence):
+        if not MARKER.search(sentence, match.end()):
+            break
         pieces.append((gap, sentence[start : match.start("gap")]))
         start, gap = match.end(), match.group("gap")
     pieces.append((gap, sentence[start:]))
@@ -117,12 +127,13 @@ def parse_answer(raw: str, final: bool = True) -> Parsed:
     loose: list[str] = []  # markers alone on lines, not yet known to be the pile
     lead = ""
     sentence = -1
+    raw = _NAMED_MARKER.sub(r"[\1]", raw)
     for number, line in enumerate(raw.split("\n")):
         lead += "\n" if number else ""
         if not line.strip():
             continue
-        if _ONLY_MARKERS.match(line):
-            loose.append(line.strip())
+        if _ONLY_MARKERS.match(line) or _LABELLED_MARKERS.match(line):  # "Sources: [1], [2]"
+            loose.append("".join(f"[{m.group('body')}]" for m in MARKER.finditer(line)))
             continue
         if loose and statements:  # markers on their own line, then more text
             statements[-1].body += " " + " ".join(loose)

@@ -181,6 +181,22 @@ CASES = {
         absent=["2-3 weeks"],
         present=["You already have the engineering skills"],
     ),
+    "citation-opening-the-sentence": Case(
+        DOC_SALARY,
+        ["According to the guides [1], AI Documentation Engineers earn $90,000 - $150,000."],
+        refused=False,
+        present=["According to the guides [1], AI Documentation Engineers earn $90,000"],
+    ),
+    "sources-line-at-the-end": Case(
+        LEVELS,
+        [
+            "Entry-level AI Engineers earn $130K - $165K. Senior AI Engineers earn $200K - "
+            "$280K.\n\nSources: [1], [2]"
+        ],
+        refused=False,
+        absent=["Sources", "[2]"],
+        present=["$130K - $165K [1].", "$200K - $280K [1]."],
+    ),
     "timeline-in-words": Case(
         TIMELINE,
         ["Becoming productive as an AI engineer takes two to three months [2]."],

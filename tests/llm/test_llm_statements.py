@@ -60,3 +60,20 @@ def test_only_sentences_followed_by_more_words_are_settled() -> None:
     assert parse_answer("A is true [1]. B is", final=False).settled == 1
     assert parse_answer("A is true [1]. [2", final=False).settled == 0
     assert parse_answer("A is true [1]. [2", final=True).settled == 2  # all, at the end
+
+
+def test_a_marker_and_comma_close_a_clause_only_before_another_marker() -> None:
+    assert [s.cited for s in parse_answer("Per the guides [1], it takes 3 months.").statements] == [
+        [1]
+    ]
+    assert len(parse_answer("It is 3 months [1], or 6 months [2].").statements) == 2
+
+
+def test_labelled_and_worded_markers_are_markers() -> None:
+    parsed = parse_answer("A is true [Excerpt 2]. B is true.\n\nSources: [1], [3]")
+    assert [s.cited for s in parsed.statements] == [[2], []] and parsed.pile == [1, 3]
+    assert parsed.statements[0].body == "A is true [2]."
+
+
+def test_not_knowing_is_a_refusal() -> None:
+    assert parse_answer("I don't know.").statements[0].kind == "refusal"
