@@ -110,7 +110,7 @@ class AnswerReview:
             body = unit.body
             if index in verdicts:
                 verdict, moved = verdicts[index]
-                body, numbers = self._cite(body, verdict.backing, moved)
+                body, numbers = self._cite(body, verdict, moved)
                 if not self.statements and self.declined:
                     body = _capitalised(_CONTRAST.sub("", body))
                 text = words_of(body).rstrip(",;").rstrip()
@@ -129,12 +129,15 @@ class AnswerReview:
         first, self._shown = not self._shown, True
         return lead.lstrip() if first else lead
 
-    def _cite(self, body: str, backing: list[int], moved: bool) -> tuple[str, list[int]]:
+    def _cite(self, body: str, verdict: Verdict, moved: bool) -> tuple[str, list[int]]:
         """``body`` with its markers renumbered, and the answer's numbers it cites."""
         cited: list[int] = []
+        backing = verdict.backing
 
         def number(excerpt: int) -> int:
-            n = self.numbers.cite(self.checker.excerpts[excerpt - 1])
+            chunk = self.checker.excerpts[excerpt - 1]
+            passage = verdict.passages.get(excerpt)
+            n = self.numbers.cite(chunk, passage, chunk.text.find(passage or ""))
             if n not in cited:
                 cited.append(n)
             return n

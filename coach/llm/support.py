@@ -25,10 +25,15 @@ MIN_WORDS = 3  # shorter pieces of an excerpt (headings, labels) are not compare
 
 @dataclass
 class Verdict:
-    """The excerpts (prompt numbers) that back a statement, and what is wrong if none do."""
+    """The excerpts (prompt numbers) that back a statement, and what is wrong if none do.
+
+    ``passages`` gives, for a backing excerpt, its sentence nearest to the statement (the
+    citation's snippet shows it).
+    """
 
     backing: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    passages: dict[int, str] = field(default_factory=dict)  # the sentence nearest to it
 
     @property
     def supported(self) -> bool:
@@ -51,34 +56,41 @@ class SupportChecker:
             for n, c in enumerate(self.excerpts, 1)
         ]
         self._vectors: np.ndarray | None = None
-        self._owners: np.ndarray | None = None
+        self._passage_list: list[tuple[int, str | None, str]] = []
 
-    def _passages(self) -> tuple[list[str], list[int]]:
-        """Each excerpt whole and each of its sentences, with the excerpt it belongs to.
+    def _passages(self) -> list[tuple[int, str | None, str]]:
+        """(excerpt index, sentence or None for the whole, text to embed), in reading order.
 
         A short statement is far from a long excerpt as a whole even when it repeats one
         of its sentences, so closeness is measured to the nearest of them.
         """
-        texts: list[str] = []
-        owners: list[int] = []
+        passages: list[tuple[int, str | None, str]] = []
         for index, (source, chunk) in enumerate(zip(self.sources, self.excerpts, strict=True)):
-            parts = [w.text for w in parse_answer(chunk.text).statements]
-            for text in [source.text, *(p for p in parts if len(p.split()) >= MIN_WORDS)]:
-                texts.append(text)
-                owners.append(index)
-        return texts, owners
+            passages.append((index, None, source.text))
+            for written in parse_answer(chunk.text).statements:
+                if len(written.text.split()) >= MIN_WORDS:
+                    passages.append((index, written.text, written.text))
+        return passages
 
-    def similarities(self, text: str) -> np.ndarray:
-        """Cosine similarity of ``text`` to each excerpt (its nearest passage)."""
-        if self._vectors is None or self._owners is None:
-            texts, owners = self._passages()
-            self._vectors = _unit(self.embeddings.embed_documents(texts))
-            self._owners = np.asarray(owners)
+    def nearest(self, text: str) -> tuple[np.ndarray, list[str | None]]:
+        """Per excerpt: the similarity of ``text`` to its nearest passage, and that passage."""
+        if self._vectors is None:
+            self._passage_list = self._passages()
+            self._vectors = _unit(
+                self.embeddings.embed_documents([p[2] for p in self._passage_list])
+            )
         vector = _unit(self.embeddings.embed_documents([text]))[0]
         scores = self._vectors @ vector
         best = np.full(len(self.excerpts), -1.0)
-        np.maximum.at(best, self._owners, scores)
-        return best
+        sentences: list[str | None] = [None] * len(self.excerpts)
+        for (index, sentence, _), score in zip(self._passage_list, scores, strict=True):
+            if score > best[index]:
+                best[index], sentences[index] = score, sentence
+        return best, sentences
+
+    def similarities(self, text: str) -> np.ndarray:
+        """Cosine similarity of ``text`` to each excerpt (its nearest passage)."""
+        return self.nearest(text)[0]
 
     def check(self, text: str, cited: Sequence[int]) -> Verdict:
         """The verdict on statement ``text`` citing excerpts ``cited`` (1-based)."""
@@ -86,7 +98,7 @@ class SupportChecker:
         if not cited:
             return Verdict(problems=["it cites none of the excerpts"])
         figures = figures_of(text)
-        similarity = self.similarities(text)
+        similarity, sentences = self.nearest(text)
         verdict = Verdict()
         reasons: list[str] = []
         for n in cited:
@@ -98,6 +110,8 @@ class SupportChecker:
                 reasons.append(f"excerpt [{n}] does not say this")
             else:
                 verdict.backing.append(n)
+                if sentences[n - 1]:
+                    verdict.passages[n] = str(sentences[n - 1])
         if not verdict.backing:
             verdict.problems = reasons
             return verdict

@@ -272,7 +272,9 @@ def test_a_prefixed_answer_keeps_each_figure_on_its_own_excerpt(
         "depending on the company and location [1]."
     )
     assert [s.citations for s in answer.statements] == [[1], [1]]
-    assert answer.citations[0].source == "ai-documentation-engineer-transition-guide.txt"
+    (citation,) = answer.citations
+    assert citation.source == "ai-documentation-engineer-transition-guide.txt"
+    assert "0-10% increase" in citation.snippet  # the snippet shows the sentences used
 
 
 def test_list_numbers_are_not_citations_and_the_retry_names_the_problems(
