@@ -182,6 +182,7 @@ class LLMGenerator(AnswerGenerator):
                         yield released
                 if not review.raw.strip():
                     raise EmptyCompletion("the model returned no text")
+                rest = review.finish()  # the last checks (an embedding call may fail too)
             except LLM_FAULTS as exc:
                 if emitted or attempt == self.retry.attempts or not is_retryable(exc):
                     raise self.retry.give_up(attempt, exc) from exc
@@ -196,7 +197,6 @@ class LLMGenerator(AnswerGenerator):
                 )
             else:
                 usage.add(*reported)
-            rest = review.finish()
             if rest:
                 yield rest
             return review

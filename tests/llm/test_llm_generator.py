@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coach.embeddings import make_embeddings
 from coach.errors import ConfigError
 from coach.factory import make_generator
 from coach.generators.base import Draft, Restart
@@ -337,3 +338,17 @@ def test_encodings_and_prices() -> None:
     assert estimate_cost("llama3.1:8b", 1000, 1000, settings) is None
     custom = make_settings(Path("unused"), llm_price_input=1.0, llm_price_output=2.0)
     assert estimate_cost("llama3.1:8b", 1_000_000, 500_000, custom) == pytest.approx(2.0)
+
+
+def test_a_failing_support_check_retries_the_completion(
+    openai_server: OpenAIServer, tmp_path: Path, context: list[Retrieved]
+) -> None:
+    settings = llm_settings_for(openai_server, tmp_path, embedding_provider="openai")
+    generator = make_generator(settings, make_embeddings(settings))
+    assert isinstance(generator, LLMGenerator)
+    openai_server.embedding_status.extend([500] * 3)  # the SDK's own retries fail too
+    openai_server.script("Learn Python first [1].", "Learn Python first [1].")
+    pieces, draft = run(generator, context)
+    assert len(openai_server.chat_requests()) == 2
+    assert len(openai_server.embedding_requests()) > 3 and not openai_server.embedding_status
+    assert draft.mode == "llm" and draft.text == "Learn Python first [1]." == "".join(pieces)
