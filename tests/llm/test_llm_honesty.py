@@ -8,7 +8,6 @@ and every answer must hold the invariants of ``assert_honest``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,6 +17,7 @@ from coach.generators.citations import cited_numbers, validate_citations
 from coach.generators.extractive import load_prompt
 from coach.llm.claims import Source, figures_of
 from coach.llm.statements import REFUSAL as REFUSAL_PHRASE
+from coach.llm.statements import words_of
 from tests.llm.openai_server import OpenAIServer, Reply
 
 BERLIN = "What is the average salary of a data scientist in Berlin?"
@@ -45,7 +45,6 @@ LIST_NUMBERS = (
     "[3] Senior AI Engineer: $200K - $280K"
 )
 REFUSAL = load_prompt("refusal_not_covered.txt")
-MARKERS = re.compile(r" ?\[\d+\]")
 
 
 @dataclass
@@ -197,6 +196,42 @@ CASES = {
         absent=["Sources", "[2]"],
         present=["$130K - $165K [1].", "$200K - $280K [1]."],
     ),
+    "good-timeline-kept": Case(
+        TIMELINE,
+        [
+            "Most backend engineers become productive as AI engineers in 2-3 months [2]. The "
+            "guides stress that an AI engineer is first and foremost an engineer [1]."
+        ],
+        refused=False,
+        present=[
+            "Most backend engineers become productive as AI engineers in 2-3 months [1]. The "
+            "guides stress that an AI engineer is first and foremost an engineer [2]."
+        ],
+    ),
+    "good-tools-kept": Case(
+        DOC_TOOLS,
+        [
+            "Start with Docusaurus: build a sample documentation site [1]. Explore Sphinx for "
+            "Python projects [1], and learn Docusaurus by documenting a fictional AI API [3]."
+        ],
+        refused=False,
+        present=[
+            "Start with Docusaurus: build a sample documentation site [1]. Explore Sphinx for "
+            "Python projects [1], and learn Docusaurus by documenting a fictional AI API [2]."
+        ],
+    ),
+    "good-list-with-lead-in-kept": Case(
+        LEVELS,
+        [
+            "Based on the job market guide, salaries are:\n- **Entry-level**: $130K - $165K "
+            "[1]\n- **Mid-level**: $165K - $210K [1]\n- **Senior**: $200K - $280K [1]"
+        ],
+        refused=False,
+        present=[
+            "Based on the job market guide, salaries are:\n- **Entry-level**: $130K - $165K "
+            "[1]\n- **Mid-level**: $165K - $210K [1]\n- **Senior**: $200K - $280K [1]"
+        ],
+    ),
     "timeline-in-words": Case(
         TIMELINE,
         ["Becoming productive as an AI engineer takes two to three months [2]."],
@@ -228,7 +263,7 @@ def assert_honest(done: Completed) -> None:
     if answer.mode != "llm":  # the extractive answer quotes the guides
         return
     assert answer.statements
-    unmarked = MARKERS.sub("", answer.answer)
+    unmarked = words_of(answer.answer)  # no markers, no emphasis
     chunks = {item.chunk.chunk_id: item.chunk for item in done.retrieval.context}
     by_number = {c.id: chunks[c.chunk_id] for c in answer.citations}
     for statement in answer.statements:
