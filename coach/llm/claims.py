@@ -43,7 +43,7 @@ _ACRONYM = re.compile(r"^[A-Z][A-Z&]+s?$")
 _CAMEL = re.compile(r"^[A-Za-z]+[a-z][A-Z][A-Za-z]*$")
 _CAPITALISED = re.compile(r"^[A-Z][a-z]")
 _FIGURE_TOKEN = re.compile(r"^\d[\d,.]*(?:[kKmMbB]|%)?$|^\d[\d,.\-–]*$")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 
 
 @dataclass(frozen=True)

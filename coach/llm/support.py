@@ -51,8 +51,9 @@ class SupportChecker:
         self.excerpts = list(excerpts)
         self.embeddings = embeddings
         self.floor = floor
+        # What the model saw of each excerpt, without the "[n]" that numbered it.
         self.sources = [
-            Source(format_excerpt(n, Retrieved(chunk=c, score=0.0)))
+            Source(format_excerpt(n, Retrieved(chunk=c, score=0.0)).removeprefix(f"[{n}] "))
             for n, c in enumerate(self.excerpts, 1)
         ]
         self._vectors: np.ndarray | None = None

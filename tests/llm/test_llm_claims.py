@@ -73,3 +73,7 @@ def test_names_match_case_plurals_markup_and_initials() -> None:
     assert source.mentions("AI Engineers") and source.mentions("senior ai engineer")
     assert source.mentions("RAG")  # the initials of retrieval-augmented generation
     assert not source.mentions("Berlin") and not source.mentions("AI Architect")
+
+
+def test_a_capitalised_word_after_a_colon_starts_a_sentence() -> None:
+    assert names_of("Key point: Build projects with Python.") == ["Python"]

@@ -124,3 +124,9 @@ def test_a_name_no_backing_excerpt_mentions_fails_the_statement(checker_for: Che
     assert verdict.backing == [1] and not verdict.supported
     assert verdict.problems == ["excerpt [1] does not mention Hugo"]
     assert checker.check("It says nothing.", []).problems == ["it cites none of the excerpts"]
+
+
+def test_an_excerpts_prompt_number_is_not_one_of_its_figures(checker_for: CheckerFor) -> None:
+    sources = checker_for(DOC_SALARY).sources
+    assert not any(s.text.startswith(f"[{n}]") for n, s in enumerate(sources, 1))
+    assert sources[0].text.startswith("From Backend Developer to AI Documentation Engineer")
