@@ -43,7 +43,9 @@ def make_generator(settings: Settings, embeddings: Embeddings, units: UnitIndex)
         from coach.generators.llm import LLMGenerator
         from coach.llm.client import make_chat_model
 
-        return LLMGenerator(make_chat_model(settings), settings, fallback=extractive)
+        return LLMGenerator(
+            make_chat_model(settings), settings, fallback=extractive, embeddings=embeddings
+        )
     raise ConfigError(f"Unknown generator '{settings.generator}'; use 'extractive' or 'llm'.")
 
 

@@ -120,6 +120,19 @@ class Settings(BaseSettings):
     )
     answer_sentences: int = Field(8, ge=1, le=20, description="Max statements, extractive mode.")
 
+    # Checking LLM answers
+    # On the statements of tests/llm/test_llm_support.py, with the local MiniLM model,
+    # faithful restatements of a cited excerpt score at least 0.68 against it and claims
+    # off its topic at most 0.55: 0.6 keeps every one of the first and drops the second.
+    # Another embedding model needs its own floor.
+    support_floor: float = Field(
+        0.6,
+        ge=-1,
+        le=1,
+        description="Least cosine similarity between an LLM statement and the nearest "
+        "passage of an excerpt it cites for that excerpt to support it.",
+    )
+
     # HTTP service
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
