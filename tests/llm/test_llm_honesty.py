@@ -14,10 +14,10 @@ import pytest
 
 from coach.chain import Coach, Completed, Delta
 from coach.generators.citations import cited_numbers, validate_citations
-from coach.prompt_files import load_prompt
 from coach.llm.claims import Source, figures_of
 from coach.llm.statements import REFUSAL as REFUSAL_PHRASE
 from coach.llm.statements import words_of
+from coach.prompt_files import load_prompt
 from tests.llm.openai_server import OpenAIServer, Reply
 
 BERLIN = "What is the average salary of a data scientist in Berlin?"
