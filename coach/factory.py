@@ -9,7 +9,7 @@ from langchain_core.embeddings import Embeddings
 
 from coach.chain import Coach
 from coach.derived import DerivedStore
-from coach.embeddings import make_embeddings
+from coach.embeddings import embedding_model_id, make_embeddings
 from coach.errors import ConfigError
 from coach.generators.base import AnswerGenerator
 from coach.history import HistoryStore
@@ -32,9 +32,20 @@ def make_units(settings: Settings, store: GuideStore) -> UnitIndex:
     return UnitIndex(derived, store.embeddings)
 
 
-def make_generator(settings: Settings, embeddings: Embeddings, units: UnitIndex) -> AnswerGenerator:
-    """The answer generator the settings ask for (the LLM one falls back to extractive)."""
+def make_generator(
+    settings: Settings, embeddings: Embeddings, units: UnitIndex | None = None
+) -> AnswerGenerator:
+    """The answer generator the settings ask for (the LLM one falls back to extractive).
+
+    ``units`` defaults to what ingest stored under the settings' data dir.
+    """
     from coach.generators.extractive import ExtractiveGenerator
+
+    if units is None:
+        derived = DerivedStore.for_collection(
+            settings.data_dir, settings.collection, embedding_model_id(embeddings), EMBEDDING_RECIPE
+        )
+        units = UnitIndex(derived, embeddings)
 
     extractive = ExtractiveGenerator(embeddings, units, max_statements=settings.answer_sentences)
     if settings.generator == "extractive":

@@ -72,7 +72,7 @@ def derive_units(
 class UnitIndex:
     """Chunk id → its units and unit vectors, loaded from the derived store."""
 
-    def __init__(self, derived: DerivedStore, embeddings: Embeddings) -> None:
+    def __init__(self, derived: DerivedStore | None, embeddings: Embeddings) -> None:
         self.derived = derived
         self.embeddings = embeddings
         self._records: dict[str, ChunkUnits] = {}
@@ -81,6 +81,9 @@ class UnitIndex:
 
     def load(self) -> int:
         """(Re)load every stored record; returns how many chunks have units."""
+        if self.derived is None:  # nothing stored: every chunk's units computed on first use
+            self._generation = ""
+            return 0
         generation = self.derived.generation()
         records = self.derived.load()
         with self._lock:
@@ -110,11 +113,12 @@ class UnitIndex:
         record = self._records.get(chunk.chunk_id)
         if record is not None and record.content_hash == chunk.content_hash:
             return record
-        logger.warning(
-            "No stored units for a chunk of %s; computing them now. Run `coach ingest` so "
-            "the store carries them.",
-            chunk.source,
-        )
+        if self.derived is not None:
+            logger.warning(
+                "No stored units for a chunk of %s; computing them now. Run `coach ingest` "
+                "so the store carries them.",
+                chunk.source,
+            )
         _, (record,) = derive_units([chunk], self.embeddings)
         with self._lock:
             self._records[chunk.chunk_id] = record

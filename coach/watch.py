@@ -38,7 +38,8 @@ class GuideWatcher:
         if now - self._checked < self.interval:
             return False
         self._checked = now
-        if self.units.derived.generation() == (self.units.generation or ""):
+        derived = self.units.derived
+        if derived is None or derived.generation() == (self.units.generation or ""):
             return False
         with self._lock:
             if self._thread is not None and self._thread.is_alive():

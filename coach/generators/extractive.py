@@ -133,12 +133,12 @@ class ExtractiveGenerator(AnswerGenerator):
     def __init__(
         self,
         embeddings: Embeddings,
-        units: UnitIndex,
+        units: UnitIndex | None = None,
         scorer: StatementScorer | None = None,
         max_statements: int | None = None,
     ) -> None:
         self.embeddings = embeddings
-        self.units = units
+        self.units = units or UnitIndex(None, embeddings)  # None: computed on first use
         self._scorer = scorer
         self._max_statements = max_statements
 

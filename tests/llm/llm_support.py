@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 from coach.chain import Coach
-from coach.factory import make_generator, make_rewriter
+from coach.factory import assemble
 from coach.history import HistoryStore
-from coach.retrieval import HybridRetriever
 from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import GuideStore
@@ -63,13 +62,7 @@ def llm_settings_for(server: OpenAIServer, data_dir: Path, **overrides: object) 
 
 def llm_coach_for(settings: Settings, store: GuideStore, db_path: Path) -> Coach:
     """A coach over ``store`` answering and condensing with the LLM of ``settings``."""
-    return Coach(
-        settings,
-        HybridRetriever(store, settings),
-        make_generator(settings, store.embeddings),
-        HistoryStore(f"sqlite:///{db_path}"),
-        rewriter=make_rewriter(settings),
-    )
+    return assemble(settings, store, HistoryStore(f"sqlite:///{db_path}")).coach
 
 
 def make_chunk(number: int, text: str, source: str = "guide.md", section: str = "Skills") -> Chunk:
