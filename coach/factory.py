@@ -85,8 +85,8 @@ class Parts:
     store: GuideStore
     history: HistoryStore
     coach: Coach
-    units: UnitIndex
-    watcher: GuideWatcher
+    units: UnitIndex | None = None
+    watcher: GuideWatcher | None = None
 
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:

@@ -8,6 +8,7 @@ and every answer must hold the invariants of ``assert_honest``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,7 +18,6 @@ from coach.generators.citations import cited_numbers, validate_citations
 from coach.llm.claims import Source, figures_of
 from coach.llm.statements import REFUSAL as REFUSAL_PHRASE
 from coach.llm.statements import words_of
-from coach.prompt_files import load_prompt
 from tests.llm.openai_server import OpenAIServer, Reply
 
 BERLIN = "What is the average salary of a data scientist in Berlin?"
@@ -44,7 +44,6 @@ LIST_NUMBERS = (
     "[1] Entry-level AI Engineer: $130K - $165K\n[2] Mid-level AI Engineer: $165K - $210K\n"
     "[3] Senior AI Engineer: $200K - $280K"
 )
-REFUSAL = load_prompt("refusal_not_covered.txt")
 
 
 @dataclass
@@ -105,7 +104,7 @@ CASES = {
         DOC_SALARY,
         [
             "AI Documentation Engineers earn $90,000 - $150,000. Entry-level AI Engineers "
-            "earn $130K - $165K.\n\n[1][4]"
+            "earn $130K - $165K.\n\n[{@$90,000 - $150,000}][{@$130K - $165K}]"
         ],
         refused=False,
         present=["$90,000 - $150,000 [1].", "$130K - $165K [2]."],
@@ -133,9 +132,10 @@ CASES = {
     "correct-answer-kept-intact": Case(
         DOC_SALARY,
         [
-            "AI Documentation Engineers earn $90,000 - $150,000 [1], and the move typically "
-            "brings a 0-10% increase [1]. AI Solutions Architects earn $150,000 to $280,000 "
-            "[5], while Senior AI Engineers make $200K - $280K [4]."
+            "AI Documentation Engineers earn $90,000 - $150,000 [{@$90,000 - $150,000}], and "
+            "the move typically brings a 0-10% increase [{@0-10% increase}]. AI Solutions "
+            "Architects earn $150,000 to $280,000 [{@$150,000 to $280,000}], while Senior AI "
+            "Engineers make $200K - $280K [{@$200K - $280K}]."
         ],
         refused=False,
         present=[
@@ -211,8 +211,9 @@ CASES = {
     "good-tools-kept": Case(
         DOC_TOOLS,
         [
-            "Start with Docusaurus: build a sample documentation site [1]. Explore Sphinx for "
-            "Python projects [1], and learn Docusaurus by documenting a fictional AI API [3]."
+            "Start with Docusaurus: build a sample documentation site [{@sample documentation "
+            "site}]. Explore Sphinx for Python projects [{@Sphinx for Python}], and learn "
+            "Docusaurus by documenting a fictional AI API [{@fictional AI API}]."
         ],
         refused=False,
         present=[
@@ -241,8 +242,23 @@ CASES = {
 }
 
 
+def numbered(coach: Coach, case: Case) -> list[str]:
+    """The case's replies with ``[{@words}]`` as the number of the excerpt holding ``words``.
+
+    The excerpts are the chain's own retrieval, so a reply cites what it means to however
+    the guides are chunked and ranked.
+    """
+    context = coach.retriever.retrieve(coach.queries_for(case.question, [])[0]).context
+
+    def number(match: re.Match[str]) -> str:
+        words = match.group(1)
+        return str(next(n for n, hit in enumerate(context, 1) if words in hit.chunk.text))
+
+    return [re.sub(r"\{@([^}]+)\}", number, reply) for reply in case.replies]
+
+
 def ask(coach: Coach, server: OpenAIServer, case: Case) -> tuple[list[str], Completed]:
-    server.script(*case.replies)
+    server.script(*numbered(coach, case))
     deltas: list[str] = []
     for event in coach.stream(case.question):
         if isinstance(event, Delta):
@@ -252,11 +268,11 @@ def ask(coach: Coach, server: OpenAIServer, case: Case) -> tuple[list[str], Comp
     raise AssertionError("no answer")
 
 
-def assert_honest(done: Completed) -> None:
+def assert_honest(done: Completed, coach: Coach) -> None:
     """What every answer must hold, whatever the model wrote."""
     answer = done.answer
     if answer.refused:  # the coach's own words, no claim
-        assert answer.answer == REFUSAL
+        assert answer.answer in {coach.voice.refusal(r) for r in ("not_covered", "off_topic")}
         assert answer.citations == [] and answer.statements == []
         return
     assert validate_citations(answer.answer, answer.citations) == [] and answer.grounded
@@ -284,7 +300,7 @@ def test_real_outputs_reach_the_user_only_when_supported(
     case = CASES[name]
     deltas, done = ask(llm_coach, openai_server, case)
     answer = done.answer
-    assert_honest(done)
+    assert_honest(done, llm_coach)
     assert answer.refused is case.refused
     assert answer.mode == case.mode
     assert answer.fallback_reason == case.fallback
