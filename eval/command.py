@@ -24,7 +24,7 @@ from rich.console import Console
 from coach.errors import InputError
 from coach.progress import progress_bar
 from coach.settings import Settings
-from eval.corpus import Corpus, guide_files, guide_texts, load_corpus_golden, select
+from eval.corpus import CORPORA_DIR, Corpus, guide_files, guide_texts, load_corpus_golden, select
 from eval.golden import GoldenSet, check_key_facts, check_sources, load_golden
 
 if TYPE_CHECKING:
@@ -423,6 +423,10 @@ def eval_command(
             "OPENAI_BASE_URL / OPENAI_API_KEY.",
         ),
     ] = None,
+    corpora_dir: Annotated[
+        Path | None,
+        typer.Option("--corpora-dir", help="Where the corpora are; default: eval/corpora/."),
+    ] = None,
     golden: Annotated[
         Path | None,
         typer.Option(
@@ -461,9 +465,8 @@ def eval_command(
         print_summary(outcome.summary)
         console.print(f"Wrote {', '.join(OUTPUT_FILES)} to {outcome.out_dir}")
         return
-    multi = run_corpora(
-        settings, select(corpus or "all"), out, split=split or "test", with_baseline=baseline
-    )
+    corpora = select(corpus or "all", corpora_dir or CORPORA_DIR)
+    multi = run_corpora(settings, corpora, out, split=split or "test", with_baseline=baseline)
     for single in multi.corpora.values():
         print_summary(single.summary)
     console.print(
