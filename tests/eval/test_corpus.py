@@ -66,14 +66,14 @@ def test_select_by_name_or_all(corpus: Path) -> None:
 
 def test_manifest_errors(corpus: Path) -> None:
     (corpus / "corpus.toml").write_text('name = "tiny"\nguides = "missing"\n')
-    with pytest.raises(InputError, match="guides folder .*missing does not exist"):
+    with pytest.raises(InputError, match=r"guides folder .*missing does not exist"):
         read_corpus(corpus)
     (corpus / "corpus.toml").write_text("name = [\n")
-    with pytest.raises(InputError, match="corpus.toml: cannot read it"):
+    with pytest.raises(InputError, match=r"corpus\.toml: cannot read it"):
         read_corpus(corpus)
     (corpus / "corpus.toml").write_text('name = "tiny"\n')
     (corpus / "golden.jsonl").unlink()
-    with pytest.raises(InputError, match="has no golden.jsonl"):
+    with pytest.raises(InputError, match=r"has no golden\.jsonl"):
         read_corpus(corpus)
 
 
