@@ -147,7 +147,7 @@ def test_proposed_thresholds_sit_just_under_the_numbers() -> None:
     )
     data = tomllib.loads(text)
     assert data["new"]["min"] == {"fact_recall": 0.81, "refusal_accuracy": 0.98}
-    assert data["new"]["max"] == {"latency_p50_ms": 500}
+    assert data["new"]["max"] == {"latency_p50_ms": 1500}
 
 
 def test_write_baseline_copies_the_run_and_adds_missing_thresholds(tmp_path: Path) -> None:
