@@ -262,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console()
     try:
+        if args.write_baseline and (args.no_baseline or args.summary):
+            raise InputError(
+                "--write-baseline runs every system afresh; drop --no-baseline/--summary."
+            )
         if args.summary:
             combined = _read_summary(args.summary)
         else:

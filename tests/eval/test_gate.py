@@ -139,6 +139,7 @@ def test_main_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "seeds: hit_rate = 0.5, needs ≥ 0.9" in out
     assert "other: no thresholds" in " ".join(out.split())
     assert main([*args, str(tmp_path / "missing.json")]) == 2
+    assert main(["--write-baseline", "--no-baseline"]) == 2  # a baseline needs both systems
 
 
 def test_proposed_thresholds_sit_just_under_the_numbers() -> None:
