@@ -154,9 +154,12 @@ def misses(records: Sequence[Record]) -> list[tuple[Record, str]]:
             found.append((r, "citations do not all map to retrieved chunks"))
         elif r.item.answerable and s.get("cites_expected_source") == 0.0:
             found.append((r, "cites none of the expected guides"))
-        elif r.item.key_facts and (s.get("retention") or 0.0) < 1.0:
-            _, in_answer, in_context = r.facts_found()
-            found.append((r, f"answer keeps {in_answer} of the {in_context} key facts retrieved"))
+        elif r.item.key_facts:
+            total, in_answer, in_context = r.facts_found()
+            if in_context < total:
+                found.append((r, f"retrieved chunks hold {in_context} of {total} key facts"))
+            elif in_answer < in_context:
+                found.append((r, f"answer keeps {in_answer} of the {in_context} key facts"))
     return found
 
 
