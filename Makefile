@@ -28,9 +28,10 @@ run: ingest ## Set up, ingest the seeds and serve the coach at http://$(HOST):$(
 chat: ingest ## Chat with the coach in the terminal
 	$(BIN)/coach chat
 
-services: ## Debian packages the tests use for real: Chromium and PostgreSQL (apt, when missing)
+services: ## Debian packages the tests use for real: Chromium, PostgreSQL, Redis (apt, when missing)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing through apt for the tests..."; \
@@ -55,9 +56,12 @@ eval: setup ## Offline eval of every corpus in eval/corpora/ (test split); fails
 
 test: setup services lint pytest eval ## Lint, the whole test suite and the eval gate
 
-bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load
+BENCH_SCALE_ARGS ?=
+
+bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load, scale (bench/results/)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf .coach .pytest_cache .mypy_cache .ruff_cache

@@ -17,22 +17,20 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from api.deps import Authorized
+from api.clients import parse_networks
+from api.deps import authorization
 from api.errors import error_response, install_error_handlers
-from api.limits import BodySizeLimit, RateLimit, SlidingWindow
-from api.routes import chat, feedback, health, openai_compat, sessions, widget
+from api.limits import BodySizeLimit, RateLimit, RateLimiter
+from api.openapi import tidy_openapi
+from api.routes import chat, feedback, health, library, openai_compat, sessions, slack, widget
 from api.routes.docs import mount_docs
-from coach.errors import CoachError
+from api.slack.app import slack_handler
+from coach.errors import CoachError, ConfigError
 from coach.factory import Parts, build
 from coach.settings import Settings
+from coach.voice import Voice
 
 logger = logging.getLogger("api")
-
-DESCRIPTION = (
-    "Answers questions about moving from backend development into AI roles, only from the "
-    "curated career guides, with numbered citations. Every error has the shape "
-    '`{"error": {"code", "message", "details"?}}`.'
-)
 
 
 def build_ready(settings: Settings) -> Parts:
@@ -60,12 +58,20 @@ def answer_concurrency(settings: Settings) -> int:
 
 
 def warm_up(parts: Parts) -> None:
-    """Load the embedding model and the keyword index now, not on the first question."""
+    """Load the model, the stored chunks, units and keyword index now, not on the first question."""
     try:
-        parts.store.embeddings.embed_query("warm up")
-        _ = parts.coach.retriever.keyword_index
+        parts.coach.warm_up()
     except Exception as exc:  # a cold start is slower, not broken
         logger.warning("Warm-up skipped: %s", exc)
+
+
+def describe(app: FastAPI, parts: Parts) -> None:
+    """Name and describe the API from the guides it holds (OpenAPI is rebuilt on next read)."""
+    try:
+        app.description = parts.coach.voice.description
+    except Exception as exc:  # an unreachable store: /readyz says so
+        logger.warning("The API description names no topic: %s", exc)
+    app.openapi_schema = None
 
 
 class JSONErrorCORS(CORSMiddleware):
@@ -95,46 +101,58 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
         else:
             ready = parts
         await anyio.to_thread.run_sync(warm_up, ready)
+        await anyio.to_thread.run_sync(describe, app, ready)
         app.state.answer_slots = anyio.CapacityLimiter(answer_concurrency(config))
+        app.state.slack = slack_handler(config, ready, app.state.answer_slots)
         app.state.parts = ready
         try:
             yield
         finally:
-            app.state.parts = None
+            app.state.parts = app.state.slack = None
             if parts is None:
                 ready.history.engine.dispose()
 
     app = FastAPI(
-        title="Career Coach",
+        title=settings.coach_name,
         version="0.1.0",
-        description=DESCRIPTION,
+        description=Voice.plain(settings.coach_name).description,
         lifespan=lifespan,
         docs_url=None,  # served by api.routes.docs without a CDN
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.parts = None
+    app.state.parts = app.state.slack = None
     install_error_handlers(app)
 
-    for api in (chat.router, sessions.router, feedback.router):
-        app.include_router(api, dependencies=[Authorized])
-    app.include_router(openai_compat.router)  # carries its own API-key check
+    widget_api = authorization(settings, public_pages=True)
+    for api in (chat.router, sessions.router, feedback.router, library.router):
+        app.include_router(api, dependencies=[widget_api])
+    app.include_router(openai_compat.router, dependencies=[authorization(settings)])
     app.include_router(health.router)
+    app.include_router(slack.router)  # verified by Slack's signature, not the API key
     app.include_router(widget.router)
     mount_docs(app)
     widget.mount_static(app)
+    tidy_openapi(app, settings)
 
     # Added innermost first: CORS sees every response, even a refused or limited request.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    try:
+        trusted = parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{exc}; list addresses like 10.0.0.2 or networks like 10.0.0.0/8."
+        ) from None
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(
             RateLimit,
-            limiter=SlidingWindow(settings.rate_limit_per_minute),
+            limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage),
             api_key=settings.api_key,
+            trusted_proxies=trusted,
         )
     app.add_middleware(
         JSONErrorCORS,
-        allow_origins=settings.cors_origins,
+        allow_origins=list(dict.fromkeys([*settings.cors_origins, *settings.public_origins])),
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request
@@ -79,19 +79,60 @@ _bearer = HTTPBearer(
 )
 
 
+def _refuse() -> HTTPException:
+    return HTTPException(
+        status_code=401,
+        detail="Missing or wrong API key: send the header 'Authorization: Bearer <key>'.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 async def require_api_key(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """When an API key is configured, refuse requests that don't present it."""
+    """When an API key is configured, refuse requests that don't present it (servers)."""
     if settings.api_key is None:
         return
     if not key_matches(settings.api_key, credentials.credentials if credentials else None):
-        raise HTTPException(
-            status_code=401,
-            detail="Missing or wrong API key: send the header 'Authorization: Bearer <key>'.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _refuse()
 
 
-Authorized = Depends(require_api_key)
+async def require_api_key_or_public_page(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The key check, except for the widget on a public page (COACH_PUBLIC_ORIGINS).
+
+    Admitted without the key: a page on a listed origin calling the API, and the coach's own
+    chat page, which the widget frames on those pages (only they may frame it). Their
+    visitors are held to the per-client rate limit instead; the key is for servers, never
+    for a page anyone can read.
+    """
+    if settings.api_key is None:
+        return
+    if key_matches(settings.api_key, credentials.credentials if credentials else None):
+        return
+    if not (settings.public_origins and from_public_page(request, settings.public_origins)):
+        raise _refuse()
+
+
+def from_public_page(request: Request, public_origins: list[str]) -> bool:
+    """A browser request from a listed page, or from the coach's own page (same origin)."""
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin:
+        return origin in public_origins or origin == own
+    return request.headers.get("sec-fetch-site") == "same-origin"  # a GET sends no Origin
+
+
+async def open_access() -> None:
+    """No API key configured: every request may go ahead (and the schema asks for none)."""
+
+
+def authorization(settings: Settings, public_pages: bool = False) -> Any:
+    """The dependency guarding a router: the key check only when a key is configured."""
+    if settings.api_key is None:
+        return Depends(open_access)
+    return Depends(require_api_key_or_public_page if public_pages else require_api_key)

@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coach.errors import (
@@ -29,8 +31,12 @@ from coach.errors import (
 
 logger = logging.getLogger("api")
 
+UNREACHABLE_MESSAGE = (
+    "The guide store cannot be reached (the connection to the Chroma server failed), so the "
+    "coach cannot answer now. Try again in a moment; /readyz says when it is back."
+)
 INTERNAL_MESSAGE = (
-    "The coach hit an unexpected problem. Your conversation is saved; please try again."
+    "The coach hit an unexpected problem and could not finish this request; please try again."
 )
 
 STATUS_CODES: dict[int, str] = {
@@ -90,6 +96,8 @@ def describe(exc: BaseException) -> tuple[int, dict[str, Any]]:
         return exc.status_code, error_body(coach_error_code(exc), str(exc))
     if isinstance(exc, HTTPException):
         return exc.status_code, _http_body(exc)
+    if isinstance(exc, httpx.TransportError):  # the Chroma client's (LLM errors are handled)
+        return 503, error_body("store_unavailable", UNREACHABLE_MESSAGE)
     return 500, error_body("internal_error", INTERNAL_MESSAGE)
 
 
@@ -157,12 +165,47 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", message, details)
 
 
+PARSE_FAILURE = "There was an error parsing the body"
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     body = _http_body(exc)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and exc.detail == "Not Found":
         body = error_body("not_found", f"Nothing at {request.url.path}; see /docs for the API.")
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    elif exc.status_code == 405:
+        allowed = allowed_methods(request) or headers.get("Allow", "").split(", ")
+        headers["Allow"] = ", ".join(allowed)
+        body = error_body(
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}.",
+        )
+    elif exc.status_code == 400 and exc.detail == PARSE_FAILURE:
+        body = error_body(
+            "bad_request",
+            "The body could not be read: send JSON encoded as UTF-8 with "
+            "Content-Type: application/json.",
+        )
+    return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
+
+
+async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return error_response(503, "store_unavailable", UNREACHABLE_MESSAGE)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -207,4 +250,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CoachError, _coach_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(httpx.TransportError, _unreachable)
     app.add_exception_handler(Exception, _unexpected_error)

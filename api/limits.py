@@ -1,26 +1,33 @@
 """Limits applied before any route runs: the request body size and a per-client rate.
 
 Both are plain ASGI middleware, so they answer with the one JSON error shape without
-reading more of the request than needed. The rate limit lives in this process: with several
-server processes each keeps its own count.
+reading more of the request than needed. Rate-limit counts live in this process by default,
+or in Redis (``COACH_RATE_LIMIT_STORAGE``) so that several server processes share them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
 
+import anyio
+from limits import RateLimitItemPerMinute
+from limits.errors import ConfigurationError
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from pydantic import SecretStr
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.clients import Network, client_address
 from api.deps import bearer_token, key_matches
 from api.errors import error_response
+from coach.errors import ConfigError
+
+logger = logging.getLogger("api")
 
 
 class BodyTooLarge(HTTPException):
@@ -87,62 +94,72 @@ def _content_length(scope: Scope) -> int | None:
         return None
 
 
-class SlidingWindow:
-    """At most ``limit`` requests per client in any ``window`` seconds (a log of recent hits)."""
+class RateLimiter:
+    """At most ``per_minute`` requests per client in any 60 s: a moving window (``limits``).
 
-    def __init__(
-        self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-        self._pruned_at = clock()
+    Counts live in memory (this process) or in Redis (``redis://host:port``), where several
+    server processes share them. When Redis cannot be reached, requests go through (logged):
+    the limit guards against abuse, it is not what keeps the coach up.
+    """
+
+    def __init__(self, per_minute: int, storage_url: str = "memory://") -> None:
+        options: dict[str, float] = {}
+        if storage_url.startswith(("redis", "rediss")):
+            options = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+        try:
+            self.storage = storage_from_string(storage_url, **options)
+        except (ConfigurationError, ValueError) as exc:
+            raise ConfigError(
+                f"COACH_RATE_LIMIT_STORAGE={storage_url!r} cannot be used ({exc}); "
+                "use memory:// or redis://host:port."
+            ) from None
+        self.limit = per_minute
+        self.item = RateLimitItemPerMinute(per_minute, namespace="coach")
+        self.strategy = MovingWindowRateLimiter(self.storage)
+        self.in_memory = isinstance(self.storage, MemoryStorage)
 
     def acquire(self, client: str) -> float:
         """0 when ``client`` may go ahead (the hit is counted), else seconds until it may."""
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.setdefault(client, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(hits[0] + self.window - now, 0.001)
-            hits.append(now)
-            if now - self._pruned_at > self.window:
-                self._prune(now)
+        try:
+            if self.strategy.hit(self.item, client):
+                return 0.0
+            stats = self.strategy.get_window_stats(self.item, client)
+        except Exception as exc:  # redis raises its own ConnectionError and TimeoutError
+            logger.warning("rate limit not applied: its storage failed (%s)", exc)
             return 0.0
-
-    def _prune(self, now: float) -> None:
-        """Forget clients with no hit in the window, so memory stays bounded."""
-        self._hits = {c: h for c, h in self._hits.items() if h and h[-1] > now - self.window}
-        self._pruned_at = now
+        return max(stats.reset_time - time.time(), 0.001)
 
 
 class RateLimit:
     """Per-client rate limit on the API's paths: 429 with Retry-After when exceeded.
 
-    A client is its API key when it presents the configured one, else its IP address.
+    A client is its address (see :func:`api.clients.client_address`), counted apart when it
+    presents the configured API key: holders of the key do not share one bucket.
     """
 
     def __init__(
         self,
         app: ASGIApp,
-        limiter: SlidingWindow,
+        limiter: RateLimiter,
         api_key: SecretStr | None = None,
+        trusted_proxies: tuple[Network, ...] = (),
         prefixes: tuple[str, ...] = ("/api/", "/v1/"),
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.api_key = api_key
+        self.trusted_proxies = trusted_proxies
         self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
-        wait = self.limiter.acquire(self.client(scope))
+        client = self.client(scope)
+        if self.limiter.in_memory:
+            wait = self.limiter.acquire(client)
+        else:  # a network round trip: keep the event loop free
+            wait = await anyio.to_thread.run_sync(self.limiter.acquire, client)
         if wait <= 0:
             await self.app(scope, receive, send)
             return
@@ -158,8 +175,8 @@ class RateLimit:
         await response(scope, receive, send)
 
     def client(self, scope: Scope) -> str:
+        address = client_address(scope, self.trusted_proxies)
         token = bearer_token(Headers(scope=scope).get("authorization"))
         if token and self.api_key is not None and key_matches(self.api_key, token):
-            return "key:" + hashlib.sha256(token.encode()).hexdigest()[:16]
-        address = scope.get("client")
-        return f"ip:{address[0] if address else 'unknown'}"
+            return f"key:{hashlib.sha256(token.encode()).hexdigest()[:16]}:{address}"
+        return f"ip:{address}"

@@ -6,19 +6,33 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from coach.schema import Answer, Citation
+from coach.text import surrogate_problem
 
 MAX_COMMENT_CHARS = 2000
-SessionId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def unicode_text(value: str) -> str:
+    """Refuse (422) text that no database could store, before anything is stored."""
+    problem = surrogate_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[str, AfterValidator(unicode_text)]
+"""A string that must be valid Unicode (no lone surrogates)."""
+SessionId = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
 class ChatRequest(BaseModel):
     """A question, in a conversation (``session_id``) or starting a new one (null)."""
 
-    message: str = Field(
-        description="The question; 1 to COACH_MAX_MESSAGE_CHARS characters after trimming.",
+    message: Text = Field(
+        description="The question: 1 to COACH_MAX_MESSAGE_CHARS characters, not all blank.",
+        json_schema_extra={"minLength": 1, "pattern": r"\S"},
         examples=["How long does it take to move from backend to AI engineering?"],
     )
     session_id: SessionId | None = Field(
@@ -64,10 +78,10 @@ class FeedbackRequest(BaseModel):
     """A rating of one of the coach's replies."""
 
     session_id: SessionId
-    message_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    message_id: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
     rating: Literal["up", "down"]
     comment: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_COMMENT_CHARS)]
+        Annotated[Text, StringConstraints(strip_whitespace=True, max_length=MAX_COMMENT_CHARS)]
         | None
     ) = None
 

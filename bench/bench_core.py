@@ -88,7 +88,7 @@ def bench_ask(n: int = 100) -> tuple[list[float], int, float]:
         report = run_ingest([SEEDS], parts.store, settings)
         chunks = report.chunks_total
         start = time.perf_counter()
-        parts.coach.warm_up()  # what `coach serve` does at start-up
+        parts.coach.warm_up()  # what `coach serve` does at start-up (api.app.warm_up)
         warm_s = time.perf_counter() - start
         latencies = []
         for i in range(n):
@@ -123,7 +123,7 @@ def main() -> None:
         f"ask p50 ({len(latencies)} questions)", f"{percentile(latencies, 50):.1f} ms", "< 50 ms"
     )
     table.add_row("ask p95", f"{percentile(latencies, 95):.1f} ms", "")
-    table.add_row("start-up warm-up (model, index, sentence cache)", f"{warm_s:.2f} s", "")
+    table.add_row("start-up (model, stored units, keyword index)", f"{warm_s:.2f} s", "")
     console.print(table)
 
 

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from functools import cache
+from typing import TYPE_CHECKING
 
 from coach.conversation import build_queries, trim_history
 from coach.errors import InputError, NotFoundError
 from coach.generators.base import AnswerGenerator, Draft, Restart
-from coach.generators.extractive import refusal_draft
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
+from coach.library import Library
+from coach.refusals import RefusalReason, refusal_draft
 from coach.retrieval import HybridRetriever, Query, Retrieval
 from coach.schema import Answer, Turn
 from coach.settings import Settings
+from coach.text import surrogate_problem
+from coach.voice import Voice
 
 if TYPE_CHECKING:
     from coach.llm.condense import QueryRewriter
+    from coach.watch import GuideWatcher
 
 HISTORY_TURNS = 20
+
+
+@cache
+def plain_refusal() -> str:
+    """The refusal text of a generator, which knows no library."""
+    return refusal_draft("not_covered").text
 
 
 @dataclass
@@ -40,7 +52,6 @@ class Completed:
 
 
 StreamEvent = Delta | Restart | Completed
-RefusalReason = Literal["not_covered", "off_topic", "injection"]
 
 
 class Coach:
@@ -53,35 +64,71 @@ class Coach:
         generator: AnswerGenerator,
         history: HistoryStore,
         rewriter: QueryRewriter | None = None,
+        watcher: GuideWatcher | None = None,
+        library: Callable[[], Library] | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.generator = generator
         self.history = history
         self.rewriter = rewriter
+        self.watcher = watcher
+        if watcher is not None:
+            watcher.on_reload.append(self.forget_library)
+        self._load_library = library or Library
+        self._library: tuple[Library, Voice, frozenset[str]] | None = None
+        self._library_lock = threading.Lock()
+
+    def _described(self) -> tuple[Library, Voice, frozenset[str]]:
+        """The library summary, loaded once (built from the store the first time if missing)."""
+        with self._library_lock:
+            if self._library is None:
+                library = self._load_library()
+                voice = Voice.of(library, self.settings)
+                self._library = (library, voice, frozenset(library.vocabulary))
+            return self._library
+
+    def forget_library(self) -> None:
+        """Drop the cached summary (the guides changed); the next use loads it anew."""
+        with self._library_lock:
+            self._library = None
+
+    @property
+    def library(self) -> Library:
+        """What the coach holds: the guides, their topics, starter questions."""
+        return self._described()[0]
+
+    @property
+    def voice(self) -> Voice:
+        """How the coach speaks about itself (refusals, welcome), from its library."""
+        return self._described()[1]
+
+    def _own_refusal(self, text: str, question: str) -> str:
+        """A generator's plain refusal (it does not know the library) in the coach's voice."""
+        return self.voice.refusal(self._declined(question)) if text == plain_refusal() else text
 
     def warm_up(self) -> None:
-        """Load the model, the keyword index and the generator's caches before the first question.
+        """Load the model, the chunks and their keyword index before the first question.
 
-        A cold first answer costs seconds (the extractive generator embeds every passage's
-        sentences once); servers and benchmarks pay that at start-up instead.
+        Nothing here grows with the corpus beyond reading what ingest stored.
         """
         self.retriever.store.embeddings.embed_query("warm up")
-        chunks = self.retriever.keyword_index.chunks
-        warm = getattr(self.generator, "warm_up", None)
-        if callable(warm):
-            warm(chunks)
+        _ = self.retriever.keyword_index
+        _ = self.library  # built from the stored chunks once if an older ingest made none
 
     def clean_question(self, question: str) -> str:
         """The question trimmed, or an InputError saying what is wrong with it."""
         if not isinstance(question, str):
             raise InputError("The message must be text.")
+        problem = surrogate_problem(question)
+        if problem:
+            raise InputError(f"The message {problem}.")
+        limit = self.settings.max_message_chars
+        if len(question) > limit:  # counted as sent: what the API schema says
+            raise InputError(f"The message is {len(question)} characters; the limit is {limit}.")
         question = question.strip()
         if not question:
             raise InputError("The message is empty: ask the coach a question.")
-        limit = self.settings.max_message_chars
-        if len(question) > limit:
-            raise InputError(f"The message is {len(question)} characters; the limit is {limit}.")
         return question
 
     def open_session(self, session_id: str | None) -> str:
@@ -110,6 +157,8 @@ class Coach:
         The user's message is stored before anything can fail, so no fault loses it.
         """
         question = self.clean_question(question)
+        if self.watcher is not None:
+            self.watcher.check()  # another process ingested: reload in the background
         session_id = self.open_session(session_id)
         recent = self.history.recent_turns(session_id, HISTORY_TURNS)
         if recent and recent[-1] == Turn(role="user", content=question):
@@ -125,16 +174,18 @@ class Coach:
             reason = self._coverage_refusal(standalone, retrieval)
         draft: Draft | None = None
         if reason is not None:
-            draft = refusal_draft(reason)
+            draft = refusal_draft(reason, voice=self.voice)
             yield Delta(draft.text)
         else:
             for item in self.generator.stream(standalone, retrieval.context, turns):
                 if isinstance(item, Draft):
                     draft = item
+                    if draft.refused and not draft.citations:
+                        draft.text = self._own_refusal(draft.text, standalone)
                 elif isinstance(item, Restart):
                     yield item
                 else:
-                    yield Delta(item)
+                    yield Delta(self._own_refusal(item, standalone))
         assert draft is not None, "generators end with a Draft"
         message_id = self.history.add_message(
             session_id,
@@ -180,4 +231,9 @@ class Coach:
         """Decline when nothing in the guides is close enough to the question."""
         if retrieval.context and retrieval.relevance >= self.settings.relevance_floor:
             return None
-        return "not_covered" if is_career_question(question) else "off_topic"
+        return self._declined(question)
+
+    def _declined(self, question: str) -> RefusalReason:
+        """Why an unanswered question is declined: a career question or not at all."""
+        vocabulary = self._described()[2]
+        return "not_covered" if is_career_question(question, vocabulary) else "off_topic"

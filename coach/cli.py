@@ -1,4 +1,4 @@
-"""The ``coach`` command line: ingest, ask, chat, serve, eval."""
+"""The ``coach`` command line: ingest, ask, chat, serve, slack, eval."""
 
 from __future__ import annotations
 
@@ -187,9 +187,8 @@ def chat(
 ) -> None:
     """Chat with the coach in the terminal."""
     parts = _build()
-    console.print(
-        "[bold]Career Coach[/] — ask about moving from backend development into AI roles."
-    )
+    voice = parts.coach.voice  # from the guides it holds
+    console.print(f"[bold]{escape(voice.name)}[/] — ask about {escape(voice.topic)}.")
     console.print(f"[dim]{CHAT_HELP}[/]")
     session_id = parts.coach.open_session(session) if session else None
     last = None
@@ -237,18 +236,39 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: COACH_PORT).")] = None,
 ) -> None:
-    """Serve the HTTP API and the chat widget."""
+    """Serve the HTTP API and the chat widget.
+
+    The guide store and the conversation database are opened before the server listens:
+    one that cannot be reached (say CHROMA_URL points nowhere) ends the command with one
+    error line, so a supervisor restarts it rather than it serving errors.
+    """
     import uvicorn
 
-    from api.app import create_app
+    from api.app import build_ready, create_app
+    from api.server import server_config
 
     settings = load_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-    )
+    parts = build_ready(settings)  # an unreachable store raises here: one line, exit 1
+    app = create_app(settings, parts=parts)
+    uvicorn.Server(server_config(app, host or settings.host, port or settings.port)).run()
+
+
+@app.command()
+@friendly_errors
+def slack() -> None:
+    """Answer in Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)."""
+    import asyncio
+    import logging
+
+    from api.app import build_ready
+    from api.slack.socket_mode import check_socket_settings, run_socket_mode
+
+    settings = load_settings()
+    check_socket_settings(settings)  # before the slow part
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parts = build_ready(settings)
+    errors.print("Connecting to Slack over Socket Mode… (Ctrl+C stops)")
+    asyncio.run(run_socket_mode(settings, parts))
 
 
 def _register_eval() -> None:

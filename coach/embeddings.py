@@ -57,12 +57,14 @@ class OnnxMiniLMEmbeddings(Embeddings):
 
     model_name = LOCAL_EMBEDDING_MODEL
     dimension = 384
+    window = MAX_TOKENS
 
     def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
         self.batch_size = batch_size
         self._threads = threads
         self._session: onnxruntime.InferenceSession | None = None
         self._tokenizer: Tokenizer | None = None
+        self._counter: Tokenizer | None = None
         self._inputs: tuple[str, ...] = ()
         self._lock = threading.Lock()
 
@@ -117,12 +119,66 @@ class OnnxMiniLMEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
 
+    def count_tokens(self, text: str) -> int:
+        """Word-pieces the model reads for ``text`` ([CLS] and [SEP] included, untruncated)."""
+        if self._counter is None:
+            from tokenizers import Tokenizer
+
+            _, tokenizer_path = local_model_files()
+            self._counter = Tokenizer.from_file(str(tokenizer_path))
+            self._counter.no_truncation()
+            self._counter.no_padding()
+        return len(self._counter.encode(text, add_special_tokens=True).ids)
+
+    def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and, from the same forward pass, one vector per character span.
+
+        A span's vector is the mean of the contextual token states inside it ("late
+        chunking"): a sentence is embedded with its passage around it, at no extra model
+        cost. A span with no token inside the model's window gets a zero row.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        session, tokenizer = self._load()
+        pooled_rows: list[np.ndarray] = [np.empty(0)] * len(texts)
+        span_rows: list[np.ndarray] = [np.empty(0)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            encodings = tokenizer.encode_batch([texts[i] for i in batch])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = session.run(None, feeds)[0]
+            for row, (i, encoding) in enumerate(zip(batch, encodings, strict=True)):
+                states = hidden[row]
+                weights = mask[row].astype(np.float32)
+                pooled_rows[i] = _unit((states * weights[:, None]).sum(0) / max(weights.sum(), 1))
+                special = np.array(encoding.special_tokens_mask, dtype=bool)
+                starts = np.array([o[0] for o in encoding.offsets])
+                ends = np.array([o[1] for o in encoding.offsets])
+                out = np.zeros((len(spans[i]), self.dimension), dtype=np.float32)
+                for n, (lo, hi) in enumerate(spans[i]):
+                    inside = (~special) & (starts < hi) & (ends > lo) & (mask[row] > 0)
+                    if inside.any():
+                        out[n] = _unit(states[inside].mean(0))
+                span_rows[i] = out
+        return np.stack(pooled_rows).astype(np.float32), span_rows
+
     def embed_query(self, text: str) -> list[float]:
         return self._embed_query_cached(text)
 
     @lru_cache(maxsize=1024)  # noqa: B019 - one instance per process; queries repeat
     def _embed_query_cached(self, text: str) -> list[float]:
         return self.embed_array([text])[0].tolist()
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
 
 
 def make_embeddings(settings: Settings) -> Embeddings:

@@ -8,31 +8,44 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 
 from coach.chain import Coach
+from coach.derived import DerivedStore
 from coach.embeddings import make_embeddings
 from coach.errors import ConfigError
 from coach.generators.base import AnswerGenerator
 from coach.history import HistoryStore
 from coach.retrieval import HybridRetriever
 from coach.settings import Settings
-from coach.store import GuideStore, make_chroma_client
+from coach.store import EMBEDDING_RECIPE, GuideStore, make_chroma_client
 from coach.tokens import install_offline_vocabularies
+from coach.units import UnitIndex
+from coach.watch import GuideWatcher
 
 if TYPE_CHECKING:
     from coach.llm.condense import QueryRewriter
 
 
-def make_generator(settings: Settings, embeddings: Embeddings) -> AnswerGenerator:
+def make_units(settings: Settings, store: GuideStore) -> UnitIndex:
+    """The chunks' units as ingest stored them beside the collection."""
+    derived = DerivedStore.for_collection(
+        settings.data_dir, settings.collection, store.model_id, EMBEDDING_RECIPE
+    )
+    return UnitIndex(derived, store.embeddings)
+
+
+def make_generator(settings: Settings, embeddings: Embeddings, units: UnitIndex) -> AnswerGenerator:
     """The answer generator the settings ask for (the LLM one falls back to extractive)."""
     from coach.generators.extractive import ExtractiveGenerator
 
-    extractive = ExtractiveGenerator(embeddings, max_statements=settings.answer_sentences)
+    extractive = ExtractiveGenerator(embeddings, units, max_statements=settings.answer_sentences)
     if settings.generator == "extractive":
         return extractive
     if settings.generator == "llm":
         from coach.generators.llm import LLMGenerator
         from coach.llm.client import make_chat_model
 
-        return LLMGenerator(make_chat_model(settings), settings, fallback=extractive)
+        return LLMGenerator(
+            make_chat_model(settings), settings, fallback=extractive, embeddings=embeddings
+        )
     raise ConfigError(f"Unknown generator '{settings.generator}'; use 'extractive' or 'llm'.")
 
 
@@ -49,7 +62,8 @@ def make_store(settings: Settings, embeddings: Embeddings | None = None) -> Guid
     """The Chroma-backed guide store."""
     install_offline_vocabularies()
     embeddings = embeddings or make_embeddings(settings)
-    return GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+    connect = None if settings.chroma_url else (lambda: make_chroma_client(settings))
+    return GuideStore(make_chroma_client(settings), settings.collection, embeddings, connect)
 
 
 @dataclass
@@ -60,14 +74,31 @@ class Parts:
     store: GuideStore
     history: HistoryStore
     coach: Coach
+    units: UnitIndex
+    watcher: GuideWatcher
 
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
     """The coach over an existing store and conversation database."""
-    generator = make_generator(settings, store.embeddings)
-    retriever = HybridRetriever(store, settings)
-    coach = Coach(settings, retriever, generator, history, rewriter=make_rewriter(settings))
-    return Parts(settings=settings, store=store, history=history, coach=coach)
+    from ingest.summary import load_library
+
+    units = make_units(settings, store)
+    units.load()
+    generator = make_generator(settings, store.embeddings, units)
+    retriever = HybridRetriever(store, settings, units)
+    watcher = GuideWatcher(units, retriever)
+    coach = Coach(
+        settings,
+        retriever,
+        generator,
+        history,
+        rewriter=make_rewriter(settings),
+        watcher=watcher,
+        library=lambda: load_library(store, settings),  # on first use: the store opens lazily
+    )
+    return Parts(
+        settings=settings, store=store, history=history, coach=coach, units=units, watcher=watcher
+    )
 
 
 def build(settings: Settings) -> Parts:

@@ -17,14 +17,18 @@ _OVERRIDE = re.compile(
     re.IGNORECASE,
 )
 
-# Words that make a question about careers, even when the guides have no answer.
+# Words that make a question about careers in general, even when the guides have no answer;
+# the library adds its own vocabulary (its titles, headings and frequent words).
 CAREER_TERMS = frozenset(
     terms(
-        """career job role roles work salary salaries pay paid compensation hire hiring interview
-        resume cv portfolio skill skills learn learning course certification roadmap transition
-        switch move engineer engineering developer backend architect documentation writer ai ml
-        llm rag company employer manager promotion remote market demand experience team
-        freelance mentor study degree bootcamp title become profession occupation"""
+        """career careers job jobs role roles work working salary salaries pay paid earn wage income
+        compensation benefits hire hired hiring recruiter interview resume cv cover letter
+        portfolio skill skills learn learning course certification certificate qualification
+        license roadmap transition switch move field industry sector company employer
+        boss manager colleague promotion raise remote market demand experience team freelance
+        contract mentor study degree training bootcamp apprenticeship internship title become
+        profession professional occupation employment unemployed layoff retire retirement
+        negotiate negotiation offer application apply workplace"""
     )
 )
 
@@ -34,6 +38,10 @@ def is_override_attempt(question: str) -> bool:
     return bool(_OVERRIDE.search(question))
 
 
-def is_career_question(question: str) -> bool:
-    """Whether a question is about careers at all (for a friendlier refusal)."""
-    return any(t in CAREER_TERMS for t in terms(question))
+def is_career_question(question: str, vocabulary: frozenset[str] = frozenset()) -> bool:
+    """Whether a question is about careers at all (for a friendlier refusal).
+
+    ``vocabulary`` holds the library's own terms: a question in the guides' words is one
+    for the coach even when they hold no answer to it.
+    """
+    return any(t in CAREER_TERMS or t in vocabulary for t in terms(question))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,7 +28,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -33,6 +36,7 @@ from coach.errors import InputError, NotFoundError, StoreUnavailableError
 from coach.schema import Citation, Turn
 
 TITLE_CHARS = 60
+logger = logging.getLogger("coach")
 
 
 def _now() -> datetime:
@@ -92,6 +96,45 @@ class FeedbackRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class ProbeRow(Base):
+    """One row rewritten by :meth:`HistoryStore.writable`: proof that writes reach the disk."""
+
+    __tablename__ = "write_probe"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class HistoryWriteError(StoreUnavailableError):
+    """A write failed (full disk, read-only files): nothing of it was stored."""
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's own words: 'database or disk is full', 'attempt to write a readonly…'."""
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL, or None (another database, or SQLite in memory)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else os.path.abspath(database)
+
+
+def _identity(path: str | None) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st else None
+
+
 @dataclass
 class StoredMessage:
     """A turn as read back from the store."""
@@ -127,59 +170,138 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
 
 
 class HistoryStore:
-    """Persists conversations in any SQLAlchemy database (SQLite by default)."""
+    """Persists conversations in any SQLAlchemy database (SQLite by default).
+
+    Failures say what could not be read or written (503, nothing half-stored). A SQLite file
+    deleted while the server runs is noticed before the next read or write and recreated
+    (empty), so later turns are not written to a file nobody can open again.
+    """
 
     def __init__(self, url: str) -> None:
+        self.url = url
+        self._file = sqlite_file(url)
+        # SQLite takes one writer at a time and makes the others sleep-poll; queueing writers
+        # here is faster and keeps each session's message numbers in order.
+        self._write_lock = threading.RLock()
+        self._readers = threading.Condition()
+        self._reading_now = 0
+        self._open()
+
+    def _open(self, make_dir: bool = False) -> None:
+        url = self.url
         try:
+            if self._file and make_dir:  # the data dir itself was deleted
+                os.makedirs(os.path.dirname(self._file), exist_ok=True)
             if url.startswith("sqlite"):
-                self.engine = create_engine(url, connect_args={"check_same_thread": False})
-                _enable_sqlite_foreign_keys(self.engine)
+                engine = create_engine(url, connect_args={"check_same_thread": False})
+                _enable_sqlite_foreign_keys(engine)
             else:
-                self.engine = create_engine(url, pool_pre_ping=True)
-            Base.metadata.create_all(self.engine)
-        except (SQLAlchemyError, ImportError) as exc:
+                engine = create_engine(url, pool_pre_ping=True)
+            Base.metadata.create_all(engine)
+        except (SQLAlchemyError, ImportError, OSError) as exc:
             raise StoreUnavailableError(
                 f"Cannot open the conversation database ({self._safe(url)}): {exc}. "
                 "Check COACH_DATABASE_URL."
             ) from exc
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite takes one writer at a time and makes the others sleep-poll; queueing writers
-        # here is faster and keeps each session's message numbers in order.
-        self._write_lock = threading.Lock()
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._file_id = _identity(self._file)
+
+    def _check_file(self) -> None:
+        """Recreate a SQLite file that was deleted (or replaced) under us."""
+        if self._file is None or _identity(self._file) == self._file_id:
+            return
+        with self._write_lock, self._readers:
+            if _identity(self._file) == self._file_id:
+                return  # another thread got here first
+            self._readers.wait_for(lambda: self._reading_now == 0, timeout=5)
+            logger.error(
+                "The conversation database %s was deleted or replaced while the coach ran; "
+                "starting a new one there (conversations held by the old file are gone).",
+                self._file,
+            )
+            self.engine.dispose()  # closes the old file's connections
+            if not os.path.exists(self._file):  # the old file's journal would corrupt a new one
+                for suffix in ("-wal", "-shm", "-journal"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(self._file + suffix)
+            self._open(make_dir=True)
 
     @staticmethod
     def _safe(url: str) -> str:
         """The URL without its password, for messages."""
-        from sqlalchemy.engine import make_url
-
         try:
             return make_url(url).render_as_string(hide_password=True)
         except Exception:
             return "<invalid URL>"
 
+    @property
+    def where(self) -> str:
+        return self._file or self._safe(self.url)
+
     @contextmanager
-    def _writing(self) -> Iterator[Session]:
-        """A write transaction, one at a time in this process."""
-        with self._write_lock, self._sessions.begin() as db:
-            yield db
+    def _reading(self) -> Iterator[Session]:
+        """A read; a database that cannot be read is a 503, not a crash."""
+        self._check_file()
+        with self._readers:
+            self._reading_now += 1
+            sessions = self._sessions
+        try:
+            with sessions() as db:
+                yield db
+        except SQLAlchemyError as exc:
+            raise StoreUnavailableError(
+                f"The conversation database ({self.where}) cannot be read ({_reason(exc)}). "
+                "Check that it exists and is readable, then try again."
+            ) from exc
+        finally:
+            with self._readers:
+                self._reading_now -= 1
+                self._readers.notify_all()
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[Session]:
+        """A write transaction, one at a time in this process; all of it is stored or none."""
+        self._check_file()
+        try:
+            with self._write_lock, self._sessions.begin() as db:
+                yield db
+        except (SQLAlchemyError, OSError) as exc:
+            raise HistoryWriteError(
+                f"The conversation database ({self.where}) could not be written "
+                f"({_reason(exc)}): the {what} was not saved. Check the disk space and the "
+                "permissions of the data directory; the coach recovers by itself once it can "
+                "write again."
+            ) from exc
 
     def ping(self) -> bool:
         """True when the database answers."""
         try:
+            self._check_file()
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             return True
-        except SQLAlchemyError:
+        except (SQLAlchemyError, StoreUnavailableError):
+            return False
+
+    def writable(self) -> bool:
+        """True when a write reaches the database (one probe row is rewritten)."""
+        try:
+            with self._writing("probe") as db:
+                db.merge(ProbeRow(id=1, at=_now()))
+            return True
+        except StoreUnavailableError as exc:
+            logger.warning("readiness: %s", exc)
             return False
 
     def create_session(self) -> str:
-        with self._writing() as db:
+        with self._writing("new conversation") as db:
             row = SessionRow(id=_new_id(), title="", created_at=_now())
             db.add(row)
             return row.id
 
     def exists(self, session_id: str) -> bool:
-        with self._sessions() as db:
+        with self._reading() as db:
             return db.get(SessionRow, session_id) is not None
 
     def add_message(
@@ -193,7 +315,7 @@ class HistoryStore:
         meta: dict[str, Any] | None = None,
     ) -> str:
         """Append a turn; returns its id."""
-        with self._writing() as db:
+        with self._writing("message") as db:
             session = db.get(SessionRow, session_id)
             if session is None:
                 raise NotFoundError(f"Unknown session '{session_id}'. Start a new conversation.")
@@ -221,7 +343,7 @@ class HistoryStore:
 
     def recent_turns(self, session_id: str, limit: int = 20) -> list[Turn]:
         """The last ``limit`` turns, oldest first."""
-        with self._sessions() as db:
+        with self._reading() as db:
             rows = db.scalars(
                 select(MessageRow)
                 .where(MessageRow.session_id == session_id)
@@ -231,7 +353,7 @@ class HistoryStore:
         return [Turn.model_validate({"role": r.role, "content": r.content}) for r in reversed(rows)]
 
     def get_session(self, session_id: str) -> StoredSession:
-        with self._sessions() as db:
+        with self._reading() as db:
             session = db.get(SessionRow, session_id)
             if session is None:
                 raise NotFoundError(f"Unknown session '{session_id}'.")
@@ -269,7 +391,7 @@ class HistoryStore:
 
     def delete_session(self, session_id: str) -> None:
         """Erase a conversation, its turns and feedback."""
-        with self._writing() as db:
+        with self._writing("deletion") as db:
             session = db.get(SessionRow, session_id)
             if session is None:
                 raise NotFoundError(f"Unknown session '{session_id}'.")
@@ -283,7 +405,7 @@ class HistoryStore:
         """Record (or replace) the rating of an assistant message."""
         if rating not in ("up", "down"):
             raise InputError("rating must be 'up' or 'down'.")
-        with self._writing() as db:
+        with self._writing("feedback") as db:
             message = db.get(MessageRow, message_id)
             if message is None or message.session_id != session_id:
                 raise NotFoundError(

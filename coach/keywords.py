@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-]*[a-z0-9+#]|[a-z0-9]")
 
@@ -23,8 +26,7 @@ STOPWORDS = frozenset(
 
 # Everyday words that say nothing about a topic: absent from the guides, yet no sign that a
 # question is off their map ("Is it worth it?", "How long…", "Is Kubernetes useful?").
-GENERIC_WORDS = frozenset(
-    """long short good bad best better worse worth useful use used help helpful start begin
+_GENERIC = """long short good bad best better worse worth useful use used help helpful start begin
     time take took right wrong hard easy difficult possible likely typical typically usual
     normal average common new old big small little lot lots first next last today tomorrow
     now soon later day days week weeks month months year years realistic realistically
@@ -34,21 +36,17 @@ GENERIC_WORDS = frozenset(
     usually generally general overall main key important importance matter matters
     role roles job jobs people person someone somebody anyone everyone thing stuff
     part parts place end ending land landing reach""".split()
-)
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
-    """A light plural/verb-ending fold so 'skills' meets 'skill'."""
+    """Snowball (Porter 2) stem, so 'compared' meets 'compare' and 'skills' meets 'skill'."""
     if not word.isalpha():
         return word
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            if suffix == "es" and not word.endswith(("ches", "shes", "sses", "xes")):
-                continue
-            if suffix == "s" and word.endswith("ss"):
-                continue
-            return word[: -len(suffix)] + keep
-    return word
+    return str(_STEMMER.stemWord(word))
 
 
 def words(text: str) -> list[str]:
@@ -59,3 +57,6 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Content terms for matching: words without stopwords, lightly stemmed."""
     return [_stem(w) for w in words(text) if (w not in STOPWORDS and len(w) > 1) or w.isdigit()]
+
+
+GENERIC_WORDS = frozenset(_stem(w) for w in _GENERIC)

@@ -12,6 +12,7 @@ from coach.keywords import GENERIC_WORDS, terms
 from coach.schema import Chunk, Retrieved
 from coach.settings import Settings
 from coach.store import GuideStore
+from coach.units import UnitIndex, keyword_terms
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Retrieval:
     best_similarity: float
     unknown_terms: list[str] = field(default_factory=list)  # asked-for words no guide uses
     relevance: float = -1.0  # similarity adjusted by keyword evidence; compared to the floor
+    rare_hit: bool = False  # a distinctive question word was matched in the context
 
     @property
     def sources(self) -> list[str]:
@@ -42,9 +44,10 @@ COMMON_IDF = 0.5  # idf under this: the word is in 60% of the chunks or more
 class _KeywordIndex:
     """BM25 over the stored chunks (section and text), rebuilt when the store changes."""
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], docs: list[list[str]] | None = None) -> None:
         self.chunks = chunks
-        docs = [terms(f"{c.section} {c.text}") for c in chunks]  # titles: _boost_named_guides
+        # Section and text; titles count through _boost_named_guides. Ingest stores them.
+        docs = docs if docs is not None else [keyword_terms(c) for c in chunks]
         self.bm25 = BM25Okapi(docs) if chunks else None
         df = Counter(t for doc in docs for t in set(doc))
         # Plain log(N/df): 0 for a word in every chunk (BM25's own idf floors those at a
@@ -66,17 +69,32 @@ class _KeywordIndex:
 class HybridRetriever:
     """Finds the chunks that answer a question, from vectors and keywords together."""
 
-    def __init__(self, store: GuideStore, settings: Settings) -> None:
+    def __init__(
+        self, store: GuideStore, settings: Settings, units: UnitIndex | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.units = units
         self._index: _KeywordIndex | None = None
 
     @property
     def keyword_index(self) -> _KeywordIndex:
         chunks = self.store.all_chunks()
         if self._index is None or self._index.chunks is not chunks:
-            self._index = _KeywordIndex(chunks)
+            self._index = self.index_for(chunks)
         return self._index
+
+    def index_for(self, chunks: list[Chunk]) -> _KeywordIndex:
+        """BM25 over ``chunks``, from the terms ingest stored when it has them."""
+        if self.units is None:
+            return _KeywordIndex(chunks)
+        return _KeywordIndex(chunks, [self.units.terms_of(c) for c in chunks])
+
+    def reload(self) -> int:
+        """Swap in the store's current chunks and their keyword index; returns the count."""
+        chunks = self.store.reload()
+        self._index = self.index_for(chunks)
+        return len(chunks)
 
     def retrieve(self, queries: list[Query], k: int | None = None) -> Retrieval:
         """Fuse vector and BM25 rankings of every query; keep ``k`` chunks, capped per guide."""
@@ -116,7 +134,7 @@ class HybridRetriever:
         relevance = best - s.unknown_term_penalty * min(2, len(unknown))
         if not unknown and rare_hit:
             relevance += s.keyword_bonus
-        return Retrieval(context, best, unknown, relevance)
+        return Retrieval(context, best, unknown, relevance, rare_hit)
 
     def _boost_named_guides(
         self, query: Query, found: dict[str, Retrieved], fused: dict[str, float]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlparse
 
 import chromadb
@@ -24,7 +24,7 @@ COUNT_TTL = 1.0  # seconds a chunk count is trusted before Chroma is asked again
 MODEL_KEY = "embedding_model"
 RECIPE_KEY = "embedding_recipe"
 # How a chunk becomes embedded text (Chunk.embedding_text); a change needs a re-ingest.
-EMBEDDING_RECIPE = "title-section-text/1"
+EMBEDDING_RECIPE = "title-section-text/2-window-units"
 
 
 def make_chroma_client(settings: Settings) -> ClientAPI:
@@ -50,11 +50,23 @@ def make_chroma_client(settings: Settings) -> ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+def _close_quietly(client: ClientAPI) -> None:
+    with contextlib.suppress(Exception):
+        client.close()  # type: ignore[attr-defined]
+
+
 class GuideStore:
     """Reads and writes the chunks of the guides; guards against mixing embedding models."""
 
-    def __init__(self, client: ClientAPI, name: str, embeddings: Embeddings) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        name: str,
+        embeddings: Embeddings,
+        connect: Callable[[], ClientAPI] | None = None,
+    ) -> None:
         self.client = client
+        self.connect = connect  # a fresh client, for reloading after another process wrote
         self.name = name
         self.embeddings = embeddings
         self.model_id = embedding_model_id(embeddings)
@@ -85,6 +97,16 @@ class GuideStore:
             self._collection = collection
         return self._collection
 
+    def recorded(self) -> tuple[str | None, str | None]:
+        """The embedding model and recipe the stored collection was built with (None, None
+        when there is no collection yet)."""
+        try:
+            meta = self.client.get_collection(self.name).metadata or {}
+        except Exception:  # absent: chromadb's error types vary by version
+            return None, None
+        model, recipe = meta.get(MODEL_KEY), meta.get(RECIPE_KEY)
+        return (str(model) if model else None), (str(recipe) if recipe else None)
+
     def reset(self) -> None:
         """Drop every chunk (and the recorded embedding model)."""
         with contextlib.suppress(Exception):  # already absent: chromadb's error types vary
@@ -92,8 +114,24 @@ class GuideStore:
         self._collection = None
         self._changed()
 
+    def metadata_value(self, key: str) -> str | int | float | bool | None:
+        """A value stored in the collection's metadata (None when absent)."""
+        value = (self.collection.metadata or {}).get(key)
+        return value if isinstance(value, str | int | float | bool) else None
+
+    def set_metadata_value(self, key: str, value: str | int | float | bool) -> None:
+        """Set one metadata key. Chroma's ``modify`` replaces the whole mapping: merge it."""
+        collection = self.collection
+        merged = {**(collection.metadata or {}), key: value}
+        collection.modify(metadata=merged)
+
     def count(self) -> int:
-        """Chunks stored; re-read at most every COUNT_TTL seconds (another process may ingest)."""
+        """Chunks stored; re-read at most every COUNT_TTL seconds (another process may ingest).
+
+        An embedded store with a loaded snapshot answers from it (see ``_snapshot``).
+        """
+        if self.connect is not None and self._chunks_cache is not None:
+            return self._chunks_cache[0]
         now = time.monotonic()
         if self._count_cache is None or now - self._count_cache[0] > COUNT_TTL:
             self._count_cache = (now, self.collection.count())
@@ -133,34 +171,63 @@ class GuideStore:
         return self._snapshot()[0]
 
     def _snapshot(self) -> tuple[list[Chunk], np.ndarray | None]:
-        """The chunks in guide order and, for a small collection, their unit vectors in memory."""
-        count = self.count()
-        if self._chunks_cache is None or self._chunks_cache[0] != count:
-            in_memory = count <= IN_MEMORY_CHUNKS
-            include = ["documents", "metadatas", *(["embeddings"] if in_memory else [])]
-            got = self.collection.get(include=include)  # type: ignore[arg-type]
-            vectors = got["embeddings"] if in_memory else None
-            rows = sorted(
-                zip(
-                    got["ids"],
-                    got["documents"] or [],
-                    got["metadatas"] or [],
-                    list(vectors) if vectors is not None else [None] * len(got["ids"]),
-                    strict=True,
-                ),
-                key=lambda row: (
-                    str((row[2] or {}).get("source", "")),
-                    (row[2] or {}).get("position", 0),
-                ),
-            )
-            chunks = [Chunk.from_record(cid, doc or "", meta or {}) for cid, doc, meta, _ in rows]
-            matrix = None
-            if in_memory and rows:
-                matrix = np.asarray([row[3] for row in rows], dtype=np.float32)
-                matrix /= np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
-            self._chunks_cache = (count, chunks)
-            self._matrix = matrix
-        return self._chunks_cache[1], self._matrix
+        """The chunks in guide order and, for a small collection, their vectors in memory.
+
+        Loaded once and kept until this store writes or :meth:`reload` swaps in a new one.
+        A Chroma server is re-read when its count changes (another process ingested); an
+        embedded store learns that through the derived store's generation instead, since
+        its old client cannot read what another process wrote.
+        """
+        cache = self._chunks_cache
+        if cache is not None and (self.connect is not None or cache[0] == self.count()):
+            return cache[1], self._matrix
+        count, chunks, matrix = self._read_snapshot(self.collection)
+        self._chunks_cache, self._matrix = (count, chunks), matrix
+        return chunks, matrix
+
+    @staticmethod
+    def _read_snapshot(collection: Collection) -> tuple[int, list[Chunk], np.ndarray | None]:
+        count = collection.count()
+        in_memory = count <= IN_MEMORY_CHUNKS
+        include = ["documents", "metadatas", *(["embeddings"] if in_memory else [])]
+        got = collection.get(include=include)  # type: ignore[arg-type]
+        vectors = got["embeddings"] if in_memory else None
+        rows = sorted(
+            zip(
+                got["ids"],
+                got["documents"] or [],
+                got["metadatas"] or [],
+                list(vectors) if vectors is not None else [None] * len(got["ids"]),
+                strict=True,
+            ),
+            key=lambda row: (
+                str((row[2] or {}).get("source", "")),
+                (row[2] or {}).get("position", 0),
+            ),
+        )
+        chunks = [Chunk.from_record(cid, doc or "", meta or {}) for cid, doc, meta, _ in rows]
+        matrix = None
+        if in_memory and rows:
+            matrix = np.asarray([row[3] for row in rows], dtype=np.float32)
+            matrix /= np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
+        return len(chunks), chunks, matrix
+
+    def reload(self) -> list[Chunk]:
+        """Read the collection anew through a fresh client and swap it in.
+
+        Chroma shares one engine per path within a process, and an engine that another
+        process wrote under cannot read the new rows; so the old client is closed first
+        (requests meanwhile answer from the snapshot in memory), then a new one reads.
+        """
+        if self.connect is not None:
+            _close_quietly(self.client)
+            self.client = self.connect()
+        collection = self.client.get_collection(self.name)
+        count, chunks, matrix = self._read_snapshot(collection)
+        self._collection = collection
+        self._chunks_cache, self._matrix = (count, chunks), matrix
+        self._count_cache = (time.monotonic(), count)
+        return chunks
 
     def search(self, vector: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
         """The ``n`` nearest chunks with their cosine similarity, best first.

@@ -145,7 +145,7 @@ def evaluate(
         generator = parts.coach.generator
         if generator.mode != "extractive":
             offline = parts.settings.model_copy(update={"generator": "extractive"})
-            generator = make_generator(offline, store.embeddings)
+            generator = make_generator(offline, store.embeddings, parts.units)
         baseline = BaselineRag(guides, store.embeddings, generator)
         try:
             runs.append(
@@ -231,7 +231,7 @@ def default_out_dir() -> Path:
 
 @contextmanager
 def private_coach(
-    settings: Settings, guides_dir: Path, progress: Progress | None, warm_up: bool = False
+    settings: Settings, guides_dir: Path, progress: Progress | None
 ) -> Iterator[Parts]:
     """A coach over a fresh ingest of ``guides_dir`` in a temporary data dir, removed after."""
     from coach.factory import build
@@ -249,13 +249,7 @@ def private_coach(
             if not ingested.ok:
                 problems = "; ".join(e.message for e in ingested.errors)
                 raise InputError(f"Cannot evaluate: ingesting {guides_dir} failed: {problems}")
-            if warm_up:
-                parts.coach.warm_up()  # as a server does at start-up
-            else:
-                # Load the models and indexes before the first timed answer, not every cache:
-                # coach.warm_up() embeds every sentence of the store, about the cost of the
-                # rest of the run. Latencies are then a loaded coach reading passages afresh.
-                parts.coach.run("warm up")
+            parts.coach.warm_up()  # as a server does: latencies measure answers, not loading
             yield parts
         finally:
             parts.history.engine.dispose()
@@ -271,7 +265,6 @@ def evaluate_guides(
     progress: Progress | None,
     corpus: str | None = None,
     split: str = "all",
-    warm_up: bool = False,
 ) -> EvalOutcome:
     """Ingest ``guides_dir`` privately, evaluate ``golden`` on it, write the four files."""
     from eval.ragas_metrics import make_judge
@@ -280,7 +273,7 @@ def evaluate_guides(
     if not golden.items:
         raise InputError(f"{golden.path}: no items in split '{split}'.")
     guides = guide_files(guides_dir) if guides_dir.is_dir() else []
-    with private_coach(settings, guides_dir, progress, warm_up) as parts:
+    with private_coach(settings, guides_dir, progress) as parts:
         judge = make_judge(settings, parts.store.embeddings)
         summary, records = evaluate(
             golden,
@@ -341,7 +334,6 @@ def run_corpora(
     with_baseline: bool = True,
     show_progress: bool = True,
     baselines_dir: Path = BASELINES_DIR,
-    warm_up: bool = False,
 ) -> MultiOutcome:
     """Evaluate each corpus on one split; per-corpus files in out/<name>/, combined in out/."""
     from eval.report import render_combined
@@ -363,7 +355,6 @@ def run_corpora(
                 progress=progress,
                 corpus=corpus.name,
                 split=split,
-                warm_up=warm_up,
             )
     combined = {
         "version": 2,
@@ -454,14 +445,6 @@ def eval_command(
         bool,
         typer.Option("--baseline/--no-baseline", help="Also run the plain LangChain RAG baseline."),
     ] = True,
-    warm_up: Annotated[
-        bool,
-        typer.Option(
-            "--warm-up/--cold",
-            help="Warm every cache first, as a server does (slower run, server latencies); "
-            "default: models loaded, caches cold.",
-        ),
-    ] = False,
     gate: Annotated[
         bool,
         typer.Option(
@@ -486,9 +469,7 @@ def eval_command(
         console.print(f"Wrote {', '.join(OUTPUT_FILES)} to {outcome.out_dir}")
         return
     corpora = select(corpus or "all", corpora_dir or CORPORA_DIR)
-    multi = run_corpora(
-        settings, corpora, out, split=split or "test", with_baseline=baseline, warm_up=warm_up
-    )
+    multi = run_corpora(settings, corpora, out, split=split or "test", with_baseline=baseline)
     for single in multi.corpora.values():
         print_summary(single.summary)
     console.print(

@@ -326,10 +326,8 @@ def render_markdown(
         "accuracy covers all; citation validity covers every answer that was not a refusal.",
         "- ragas context metrics take as reference the system's own chunks of the expected "
         "guides (ids for the ID-based metrics, texts for the non-LLM ones).",
-        "- Latency is per question, history loading excluded, with the models loaded but the "
-        "generator's caches cold (each item's passages are read afresh; a server that warms "
-        "up at start answers faster). The baseline runs second and reuses the coach's "
-        "extractive generator and its cache, so its latency is flattered.",
+        "- Latency is per question, history loading excluded, after the coach's start-up "
+        "warm-up. The baseline reuses the coach's extractive generator when the coach runs it.",
         "- Key facts match verbatim after normalisation (lower case, `*` and backticks "
         "removed, dashes as `-`, straight quotes, single spaces). Fact recall and context "
         "fact recall are means over answerable items; retention is a ratio of sums.",

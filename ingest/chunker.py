@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -11,6 +13,8 @@ from coach.schema import Chunk
 from coach.settings import Settings
 from coach.tokens import count_tokens
 from ingest.loader import Guide, Section
+
+Counter = Callable[[str], int]
 
 # Split points, best first (regexes; the splitter keeps each separator with the text after it,
 # so every piece stays a verbatim slice of the guide):
@@ -51,7 +55,9 @@ def check_chunking(settings: Settings) -> None:
         )
 
 
-def make_splitter(chunk_tokens: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+def make_splitter(
+    chunk_tokens: int, chunk_overlap: int, count: Counter = count_tokens
+) -> RecursiveCharacterTextSplitter:
     """A token-measured splitter that prefers paragraph, block, line, then sentence breaks."""
     return RecursiveCharacterTextSplitter(
         separators=SEPARATORS,
@@ -59,59 +65,96 @@ def make_splitter(chunk_tokens: int, chunk_overlap: int) -> RecursiveCharacterTe
         keep_separator="start",
         chunk_size=chunk_tokens,
         chunk_overlap=chunk_overlap,
-        length_function=count_tokens,
+        length_function=count,
     )
 
 
-def split_section(section: Section, chunk_tokens: int, chunk_overlap: int) -> list[str]:
+def split_section(
+    section: Section, chunk_tokens: int, chunk_overlap: int, count: Counter = count_tokens
+) -> list[str]:
     """The section whole if it fits in ``chunk_tokens``, else verbatim pieces that each do.
 
     The heading stays with the start of the body: a chunk holding only a heading would
     match queries well and answer nothing.
     """
-    if count_tokens(section.text) <= chunk_tokens:
+    if count(section.text) <= chunk_tokens:
         return [section.text]
     head, body = section.text[: section.body_offset], section.body
-    room = chunk_tokens - count_tokens(head) - 1  # -1: a token may form across the join
+    room = chunk_tokens - count(head) - 1  # -1: a token may form across the join
     if not head or room < chunk_tokens // 2:  # no heading, or one too long to keep whole
-        return split_text(section.text, chunk_tokens, chunk_overlap)
-    pieces = split_text(body, room, min(chunk_overlap, room // 2))
+        return split_text(section.text, chunk_tokens, chunk_overlap, count)
+    pieces = split_text(body, room, min(chunk_overlap, room // 2), count)
     first = section.text[: section.body_offset + body.find(pieces[0]) + len(pieces[0])]
-    if count_tokens(first) > chunk_tokens:
+    if count(first) > chunk_tokens:
         return [head.strip(), *pieces]
     return [first, *pieces[1:]]
 
 
-def split_text(text: str, chunk_tokens: int, chunk_overlap: int) -> list[str]:
+def split_text(
+    text: str, chunk_tokens: int, chunk_overlap: int, count: Counter = count_tokens
+) -> list[str]:
     """Verbatim pieces of ``text`` of at most ``chunk_tokens`` each."""
-    if count_tokens(text) <= chunk_tokens:
+    if count(text) <= chunk_tokens:
         return [text]
-    return _split(text, make_splitter(chunk_tokens, chunk_overlap), chunk_tokens, chunk_tokens)
+    splitter = make_splitter(chunk_tokens, chunk_overlap, count)
+    return _split(text, splitter, chunk_tokens, chunk_tokens, count)
 
 
-def _split(text: str, splitter: RecursiveCharacterTextSplitter, size: int, limit: int) -> list[str]:
+def _split(
+    text: str, splitter: RecursiveCharacterTextSplitter, size: int, limit: int, count: Counter
+) -> list[str]:
     pieces = []
     for piece in splitter.split_text(text):
         # The splitter adds up the tokens of its pieces; the joined text can count a token
         # or two more. Such rare pieces are split again, tighter, so the limit always holds.
-        if count_tokens(piece) <= limit or size <= 1:
+        if count(piece) <= limit or size <= 1:
             pieces.append(piece)
         else:
             tighter = max(size * 3 // 4, 1)
-            pieces.extend(_split(piece, make_splitter(tighter, 0), tighter, limit))
+            pieces.extend(_split(piece, make_splitter(tighter, 0, count), tighter, limit, count))
     return pieces
 
 
-def chunk_guide(guide: Guide, settings: Settings) -> list[Chunk]:
+@dataclass(frozen=True)
+class TokenWindow:
+    """How the embedding model measures text, and how many tokens it reads at most."""
+
+    count: Counter = count_tokens
+    size: int | None = None  # None: no window (only COACH_CHUNK_TOKENS applies)
+
+    @classmethod
+    def of(cls, embeddings: object) -> TokenWindow:
+        """The window of an embeddings provider that exposes ``count_tokens`` and ``window``."""
+        count = getattr(embeddings, "count_tokens", None)
+        size = getattr(embeddings, "window", None)
+        if callable(count) and isinstance(size, int):
+            return cls(count=count, size=size)
+        return cls()
+
+    def limit(self, chunk: Chunk | None, wanted: int) -> int:
+        """Tokens a chunk's own text may use so that its embedded text fits the window."""
+        if self.size is None or chunk is None:
+            return wanted
+        prefix = self.count(chunk.embedding_text()[: -len(chunk.text) or None])
+        return max(16, min(wanted, self.size - prefix))
+
+
+def chunk_guide(guide: Guide, settings: Settings, window: TokenWindow | None = None) -> list[Chunk]:
     """The chunks of ``guide``: sections in order, none longer than ``chunk_tokens``.
 
     ``text`` is always a verbatim passage of the guide (citations quote it); the section's
-    heading is part of it only where the guide has it, in the section's first chunk.
+    heading is part of it only where the guide has it, in the section's first chunk. With a
+    ``window`` (the embedding model's tokenizer and length), chunks are measured in its
+    tokens and sized so that title, section and text are all read: nothing is cut off.
     """
     check_chunking(settings)
+    window = window or TokenWindow()
     chunks: list[Chunk] = []
     for section in guide.sections:
-        for text in split_section(section, settings.chunk_tokens, settings.chunk_overlap):
+        probe = Chunk("", "", guide.source, guide.title, section.name, 0, 0, "")
+        size = window.limit(probe, settings.chunk_tokens)
+        overlap = min(settings.chunk_overlap, size // 4)
+        for text in split_section(section, size, overlap, window.count):
             if not text.strip():
                 continue
             digest = content_hash(text)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coach.errors import InputError
 from ingest.headings import Heading, markdown_headings, text_headings
+from ingest.injection import FlaggedLine, flag_lines
 
 SUPPORTED_SUFFIXES = (".md", ".txt")
 MARKDOWN_SUFFIXES = (".md",)
@@ -53,6 +54,7 @@ class Guide:
     title: str
     text: str
     sections: tuple[Section, ...]
+    flagged: tuple[FlaggedLine, ...] = ()  # lines addressed to an AI, left out of ``text``
 
 
 ACRONYMS = frozenset("ai ml llm llms api apis rag aws gcp sql ux ui cv qa devops mlops".split())
@@ -89,8 +91,9 @@ def decode(data: bytes, shown: str | Path) -> str:
         ) from None
 
 
-def read_guide_text(path: Path, shown: str | Path | None = None) -> str:
-    """The normalised text of a supported, readable, non-empty guide file."""
+def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[FlaggedLine]]:
+    """The normalised text of a supported, readable, non-empty guide file, without the lines
+    that address an AI (prompt injection); those come second, numbered as in the file."""
     shown = path if shown is None else shown
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
@@ -109,10 +112,26 @@ def read_guide_text(path: Path, shown: str | Path | None = None) -> str:
         raise GuideError(
             shown, f"cannot be read ({exc.strerror or exc}) — check the file"
         ) from None
-    text = normalise(decode(data, shown))
+    raw = decode(data, shown).replace("\r\n", "\n").replace("\r", "\n")
+    flagged = flag_lines(raw, str(shown))
+    if flagged:  # blank them, so what remains keeps its line structure
+        lines = raw.split("\n")
+        for item in flagged:
+            lines[item.line - 1] = ""
+        raw = "\n".join(lines)
+    text = normalise(raw)
     if not text.strip():
+        if flagged:
+            raise GuideError(
+                shown, "holds only text addressed to an AI (prompt injection) — nothing to ingest"
+            )
         raise GuideError(shown, "file contains only whitespace — add content or remove it")
-    return text
+    return text, flagged
+
+
+def read_guide_text(path: Path, shown: str | Path | None = None) -> str:
+    """The normalised text of a guide (see :func:`read_guide`)."""
+    return read_guide(path, shown)[0]
 
 
 def _sections(
@@ -176,6 +195,8 @@ def load_guide(path: str | Path, shown: str | Path | None = None) -> Guide:
     """Read, validate and parse one guide; ``shown`` is how error messages name the file.
 
     Raises :class:`GuideError` (an ``InputError``) naming the file when it cannot be used.
+    Lines addressed to an AI are left out of its sections and listed in ``flagged``.
     """
     path = Path(path)
-    return parse_guide(read_guide_text(path, shown), path.name)
+    text, flagged = read_guide(path, shown)
+    return replace(parse_guide(text, path.name), flagged=tuple(flagged))

@@ -24,12 +24,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from coach.derived import ChunkUnits, DerivedStore
 from coach.errors import CoachError, EmbeddingMismatchError, InputError
 from coach.schema import Chunk
 from coach.settings import Settings
-from coach.store import GuideStore
-from ingest.chunker import check_chunking, chunk_guide
+from coach.store import EMBEDDING_RECIPE, GuideStore
+from coach.units import derive_units
+from ingest.chunker import TokenWindow, check_chunking, chunk_guide
+from ingest.injection import FlaggedLine
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide
+from ingest.lock import ingest_lock
+from ingest.summary import refresh_library
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -65,7 +70,9 @@ class IngestReport:
     seconds: float = 0.0
     errors: list[FileError] = field(default_factory=list)
     reset: bool = False
+    upgraded: bool = False  # the store was built by an older recipe and rebuilt
     stored: int = 0  # chunks in the store after the run
+    flagged: list[FlaggedLine] = field(default_factory=list)  # lines addressed to an AI
 
     @property
     def ok(self) -> bool:
@@ -174,17 +181,20 @@ def _as_callback(progress: ProgressCallback | Progress | None) -> ProgressCallba
 
 def _embed(
     store: GuideStore, chunks: Sequence[Chunk], batch_size: int, progress: ProgressCallback
-) -> list[list[float]]:
-    """Vectors of ``chunks``, a batch at a time; any failure becomes :class:`EmbeddingFailed`."""
-    # Batches of similar length pad little: this halves the time of the local model.
-    texts = [chunk.embedding_text() for chunk in chunks]
-    order = sorted(range(len(chunks)), key=lambda i: len(texts[i]))
+) -> tuple[list[list[float]], list[ChunkUnits]]:
+    """Vectors of ``chunks`` and their units, a batch at a time.
+
+    Any failure becomes :class:`EmbeddingFailed`. Batches of similar length pad little:
+    this halves the time of the local model.
+    """
+    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
     vectors: list[list[float]] = [[] for _ in chunks]
+    records: list[ChunkUnits | None] = [None] * len(chunks)
     progress("embed", 0, len(chunks))
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         try:
-            got = store.embeddings.embed_documents([texts[i] for i in batch])
+            got, units = derive_units([chunks[i] for i in batch], store.embeddings)
         except CoachError:
             raise
         except Exception as exc:
@@ -198,10 +208,10 @@ def _embed(
                 f"The embedding model returned {len(got)} vectors for {len(batch)} texts. "
                 "Nothing was written; check the embedding provider."
             )
-        for i, vector in zip(batch, got, strict=True):
-            vectors[i] = list(vector)
+        for i, vector, record in zip(batch, got, units, strict=True):
+            vectors[i], records[i] = list(vector), record
         progress("embed", start + len(batch), len(chunks))
-    return vectors
+    return vectors, [r for r in records if r is not None]
 
 
 def _previous_count(store: GuideStore) -> int:
@@ -217,6 +227,7 @@ def _plan(
     stored: dict[str, tuple[str, str]],
     corpus: set[str] | None,
     report: IngestReport,
+    have_units: set[str] | None = None,
 ) -> tuple[list[Chunk], list[str]]:
     """The chunks to (re)write and the ids to delete; counts them on ``report``.
 
@@ -232,7 +243,12 @@ def _plan(
     for source, new in chunks.items():
         old = by_source.get(source, {})
         new_ids = {c.chunk_id for c in new}
-        fresh = [c for c in new if old.get(c.chunk_id) != c.content_hash]
+        fresh = [
+            c
+            for c in new
+            if old.get(c.chunk_id) != c.content_hash
+            or (have_units is not None and c.chunk_id not in have_units)
+        ]
         rewritten = sum(1 for c in fresh if c.chunk_id in old)  # same id, other hash
         gone = [chunk_id for chunk_id in old if chunk_id not in new_ids]
         # A changed passage gets a new id; count it as an update of the one it replaces.
@@ -251,6 +267,46 @@ def _plan(
     return to_write, stale
 
 
+def _needs_upgrade(store: GuideStore, targets: GuideFiles) -> bool:
+    """Whether the store was built by an older recipe of this same model.
+
+    A directory run rebuilds it (reported as an upgrade); a run over single files cannot
+    (it would drop the other guides), so it says which command to run.
+    """
+    model, recipe = store.recorded()
+    if model != store.model_id or recipe in (None, EMBEDDING_RECIPE):
+        return False
+    if not targets.corpus:
+        raise EmbeddingMismatchError(
+            f"{model} ({recipe}, made by an older version)",
+            f"{store.model_id} ({EMBEDDING_RECIPE}); rebuild it from your guides folder: "
+            "coach ingest --reset PATH",
+        )
+    return True
+
+
+def _write_units(
+    derived: DerivedStore,
+    chunks: dict[str, list[Chunk]],
+    fresh: Sequence[ChunkUnits],
+    touched: set[str],
+    removed: set[str],
+    reset: bool,
+) -> None:
+    """Save the units of every guide that changed (its kept chunks' come from its old file);
+    delete the files of removed guides."""
+    if reset:
+        derived.clear()
+    new = {r.chunk_id: r for r in fresh}
+    for source, guide_chunks in chunks.items():
+        if not reset and source not in touched and not any(c.chunk_id in new for c in guide_chunks):
+            continue  # unchanged guide: its file is current
+        old = {} if reset else derived.load_source(source)
+        records = [new.get(c.chunk_id) or old.get(c.chunk_id) for c in guide_chunks]
+        derived.save(source, [r for r in records if r is not None])
+    derived.delete(removed)
+
+
 def run_ingest(
     paths: Sequence[str | Path] | str | Path,
     store: GuideStore,
@@ -262,8 +318,20 @@ def run_ingest(
 
     Idempotent (unchanged chunks are neither embedded nor written) and incremental (a
     changed guide replaces only its own chunks). ``reset`` drops the collection — and a
-    recorded embedding model — but only once every guide was read and embedded.
+    recorded embedding model — but only once every guide was read and embedded. One run
+    at a time per store: another one waiting fails at once with a clear message.
     """
+    with ingest_lock(settings.data_dir, store.name):
+        return _run_ingest(paths, store, settings, reset, progress)
+
+
+def _run_ingest(
+    paths: Sequence[str | Path] | str | Path,
+    store: GuideStore,
+    settings: Settings,
+    reset: bool,
+    progress: ProgressCallback | Progress | None,
+) -> IngestReport:
     started = time.perf_counter()
     notify = _as_callback(progress)
     if isinstance(paths, str | Path):
@@ -272,6 +340,11 @@ def run_ingest(
     report = IngestReport(reset=reset)
     targets = find_guides(paths)
     report.errors.extend(targets.errors)
+    derived = DerivedStore.for_collection(
+        settings.data_dir, store.name, store.model_id, EMBEDDING_RECIPE
+    )
+    if not reset and _needs_upgrade(store, targets):
+        reset = report.reset = report.upgraded = True
     # Read what is stored first: a store built with another model fails here, before the
     # slow work, unless it is about to be reset.
     stored = {} if reset else store.stored_hashes()
@@ -284,6 +357,7 @@ def run_ingest(
         except GuideError as exc:
             report.errors.append(FileError(exc.path, str(exc)))
         notify("read", n, len(targets.files))
+    report.flagged = [line for guide in guides for line in guide.flagged]
     if not guides:
         raise NothingToIngest("Nothing to ingest:", report.errors)
     if reset and report.errors:
@@ -293,14 +367,17 @@ def run_ingest(
             report.errors,
         )
 
-    chunks = {guide.source: chunk_guide(guide, settings) for guide in guides}
+    window = TokenWindow.of(store.embeddings)
+    chunks = {guide.source: chunk_guide(guide, settings, window) for guide in guides}
     # In a directory run, guides that exist but failed to load keep their chunks.
     corpus = {path.name for path, _ in targets.files} if targets.corpus else None
-    to_write, stale = _plan(chunks, stored, corpus, report)
+    have_units = set() if reset else set(derived.load())
+    to_write, stale = _plan(chunks, stored, corpus, report, have_units)
     report.files = len(guides)
     report.chunks_total = sum(len(c) for c in chunks.values())
 
-    vectors = _embed(store, to_write, settings.embedding_batch_size, notify)
+    vectors, units = _embed(store, to_write, settings.embedding_batch_size, notify)
+    removed = {source for source, _ in stored.values()} - set(chunks) if corpus else set()
     if reset:
         report.removed = _previous_count(store)
         store.reset()
@@ -310,7 +387,11 @@ def run_ingest(
         store.write(to_write[start:end], vectors[start:end])
         notify("write", min(end, len(to_write)), len(to_write) + len(stale))
     store.delete(stale)  # after the upserts: a guide is never missing in between
+    touched = {stored[i][0] for i in stale if i in stored}
+    _write_units(derived, chunks, units, touched, removed - (corpus or set()), reset)
     notify("write", len(to_write) + len(stale), len(to_write) + len(stale))
+    refresh_library(store, settings)  # what the coach says it holds follows what it holds
+    derived.bump()  # a running server reloads
     report.stored = store.count()
     report.seconds = time.perf_counter() - started
     return report

@@ -47,6 +47,8 @@ def report_table(report: IngestReport) -> Table:
     ]
     if report.reset:
         rows.insert(0, ("Store", "reset"))
+    if report.flagged:
+        rows.append(("Lines left out (addressed to an AI)", f"[yellow]{len(report.flagged)}[/]"))
     if report.errors:
         rows.append(("Problems", f"[red]{len(report.errors)}[/]"))
     for row in rows:
@@ -55,8 +57,13 @@ def report_table(report: IngestReport) -> Table:
 
 
 def render_report(report: IngestReport, console: Console) -> None:
-    """Print the summary table, then one line per problem (each names its file)."""
+    """Print the summary table, then one line per line left out and per problem."""
     console.print(report_table(report))
+    for item in report.flagged:
+        console.print(
+            f"[yellow]![/] {escape(item.path)}:{item.line}: left out — {escape(item.reason)}: "
+            f"{escape(item.text)}"
+        )
     for error in report.errors:
         console.print(f"[red]✗[/] {escape(error.message)}")
     if report.ok and not (report.added or report.updated or report.removed or report.reset):

@@ -13,7 +13,7 @@ from coach.embeddings import OnnxMiniLMEmbeddings
 from coach.factory import Parts
 from coach.settings import Settings
 from coach.store import GuideStore, make_chroma_client
-from tests.support import SEEDS, build_parts, make_settings
+from tests.support import NURSING, SEEDS, build_parts, ingested_store, make_settings
 
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -23,7 +23,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's configuration or writes outside its tmp dir."""
     for name in list(os.environ):
-        if name.startswith(("COACH_", "OPENAI_")) or name == "CHROMA_URL":
+        if name.startswith(("COACH_", "OPENAI_", "SLACK_")) or name == "CHROMA_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / ".coach"))
     monkeypatch.setenv("COACH_SEEDS_DIR", str(SEEDS))
@@ -50,6 +50,14 @@ def seeded_store(seeded_settings: Settings, embeddings: OnnxMiniLMEmbeddings) ->
     report = run_ingest([SEEDS], store, seeded_settings)
     assert report.ok and report.chunks_total > 0
     return store
+
+
+@pytest.fixture(scope="session")
+def nursing(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: OnnxMiniLMEmbeddings
+) -> tuple[Settings, GuideStore]:
+    """Settings and a store holding the three nursing guides of tests/corpora (read-only)."""
+    return ingested_store(NURSING, tmp_path_factory.mktemp("nursing") / ".coach", embeddings)
 
 
 @pytest.fixture

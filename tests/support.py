@@ -7,13 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
+
 from coach.factory import Parts, assemble
 from coach.history import HistoryStore
 from coach.settings import Settings
-from coach.store import GuideStore
+from coach.store import GuideStore, make_chroma_client
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
+NURSING = REPO / "tests" / "corpora" / "nursing"  # three guides of another field
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -33,7 +36,9 @@ def run_cli(
     *args: str, data_dir: Path, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """The real `coach` command, with a private data dir and no outside configuration."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_", "SLACK_"))
+    }
     environment.update(COACH_DATA_DIR=str(data_dir), COACH_SEEDS_DIR=str(SEEDS), **env)
     return subprocess.run(
         [COACH, *args],
@@ -44,3 +49,16 @@ def run_cli(
         timeout=240,
         cwd=data_dir.parent,
     )
+
+
+def ingested_store(
+    guides: Path, data_dir: Path, embeddings: Embeddings, **overrides: object
+) -> tuple[Settings, GuideStore]:
+    """A fresh Chroma store under ``data_dir`` with the guides at ``guides`` ingested."""
+    from ingest.pipeline import run_ingest
+
+    settings = make_settings(data_dir, **overrides)
+    store = GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+    report = run_ingest([guides], store, settings)
+    assert report.ok and report.chunks_total > 0, report.errors
+    return settings, store

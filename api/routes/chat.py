@@ -40,7 +40,7 @@ def chat_response(answer: Answer) -> ChatResponse:
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses=error_responses(401, 404, 413, 422, 429, 500, 503),
+    responses=error_responses(400, 401, 404, 413, 422, 429, 500, 503),
 )
 async def chat(request: ChatRequest, coach: CoachDep, slots: AnswerSlots) -> ChatResponse:
     """Ask a question; get the cited answer once it is complete."""
@@ -54,7 +54,7 @@ async def chat(request: ChatRequest, coach: CoachDep, slots: AnswerSlots) -> Cha
 @router.post(
     "/chat/stream",
     response_class=EventSourceResponse,
-    responses={**STREAM_DOC, **error_responses(401, 404, 413, 422, 429, 503)},
+    responses={**STREAM_DOC, **error_responses(400, 401, 404, 413, 422, 429, 503)},
 )
 async def chat_stream(
     request: ChatRequest, coach: CoachDep, slots: AnswerSlots

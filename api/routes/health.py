@@ -21,6 +21,8 @@ PROBLEMS = {
     "mismatch": "the guide store was built with another embedding model: "
     "run `coach ingest --reset`",
     "down": "the conversation database does not answer",
+    "not_writable": "the conversation database cannot be written (full disk or read-only "
+    "files?): answers would not be saved",
 }
 
 
@@ -32,7 +34,8 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, responses=error_responses(503))
 def readyz(parts: PartsDep) -> Readiness | JSONResponse:
-    """The guide store is reachable and holds guides, and the history database answers."""
+    """The guide store is reachable and holds guides; the history database answers and takes
+    writes (a probe row is rewritten)."""
     chunks: int | None = None
     checks = {"store": "ok", "history": "ok"}
     try:
@@ -46,6 +49,8 @@ def readyz(parts: PartsDep) -> Readiness | JSONResponse:
         checks["store"] = "unreachable"
     if not parts.history.ping():
         checks["history"] = "down"
+    elif not parts.history.writable():
+        checks["history"] = "not_writable"
     ready = all(state == "ok" for state in checks.values())
     readiness = Readiness(status="ready" if ready else "not_ready", chunks=chunks, checks=checks)
     if ready:

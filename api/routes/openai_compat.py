@@ -24,8 +24,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AnswerSlots, Authorized, CoachDep
+from api.deps import AnswerSlots, CoachDep
 from api.errors import describe
+from api.models import Text, error_responses
 from api.routes.chat import finish_abandoned, in_threads
 from coach.chain import Coach, Completed, Delta, Restart
 from coach.errors import InputError
@@ -36,7 +37,7 @@ from coach.tokens import count_tokens
 
 RESTART_NOTE = "The language model stopped; the answer from the guides follows"
 logger = logging.getLogger("api")
-router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Authorized])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 MODEL_ID = "career-coach"
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -47,13 +48,13 @@ class ContentPart(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     type: str
-    text: str | None = None
+    text: Text | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
 
     @property
     def text(self) -> str:
@@ -143,7 +144,7 @@ async def _prepare(body: ChatCompletionRequest, coach: Coach) -> tuple[str, str]
     return question, session_id
 
 
-@router.get("/models")
+@router.get("/models", responses=error_responses(401, 429))
 async def list_models() -> dict[str, Any]:
     """The one model served here: the coach."""
     return {
@@ -152,7 +153,11 @@ async def list_models() -> dict[str, Any]:
     }
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post(
+    "/chat/completions",
+    response_model=None,
+    responses=error_responses(400, 401, 404, 413, 422, 429, 503),
+)
 async def chat_completions(
     body: ChatCompletionRequest, coach: CoachDep, slots: AnswerSlots
 ) -> JSONResponse | StreamingResponse:

@@ -21,7 +21,9 @@ def message_out(message: StoredMessage) -> MessageOut:
     return MessageOut.model_validate(fields)
 
 
-@router.get("/{session_id}", response_model=SessionOut, responses=error_responses(401, 404, 429))
+@router.get(
+    "/{session_id}", response_model=SessionOut, responses=error_responses(401, 404, 429, 503)
+)
 def get_session(session_id: str, history: HistoryDep) -> SessionOut:
     """A conversation with every turn, oldest first."""
     session = history.get_session(session_id)
@@ -33,7 +35,7 @@ def get_session(session_id: str, history: HistoryDep) -> SessionOut:
     )
 
 
-@router.delete("/{session_id}", status_code=204, responses=error_responses(401, 404, 429))
+@router.delete("/{session_id}", status_code=204, responses=error_responses(401, 404, 429, 503))
 def delete_session(session_id: str, history: HistoryDep) -> Response:
     """Erase a conversation: its turns and their feedback."""
     history.delete_session(session_id)

@@ -30,8 +30,8 @@ router = APIRouter(include_in_schema=False)
 
 def page_headers(settings: Settings) -> dict[str, str]:
     """Security headers of the page: only our own scripts, styles and API; embeddable only
-    by the origins allowed in COACH_CORS_ORIGINS."""
-    origins = settings.cors_origins
+    by the origins allowed in COACH_CORS_ORIGINS and COACH_PUBLIC_ORIGINS."""
+    origins = [*settings.cors_origins, *settings.public_origins]
     ancestors = "*" if "*" in origins else " ".join(["'self'", *origins])
     policy = "; ".join(
         [

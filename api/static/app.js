@@ -16,7 +16,7 @@
   const TITLE_MAX = 48;
   const MAX_CONVERSATIONS = 50;
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const COACH_NAME = "Career Coach";
+  let coachName = "Career Coach"; // the server's COACH_NAME, from GET /api/library
 
   /* ------------------------------------------------------------------ configuration */
 
@@ -584,6 +584,9 @@
     scroller: $("scroller"),
     intro: $("intro"),
     starters: $("starters"),
+    startersList: $("starters-list"),
+    channelTopic: $("channel-topic"),
+    introText: $("intro-text"),
     historyStatus: $("history-status"),
     log: $("messages"),
     typing: $("typing"),
@@ -671,7 +674,7 @@
   }
 
   function authorName(role) {
-    return role === "assistant" ? COACH_NAME : config.userName;
+    return role === "assistant" ? coachName : config.userName;
   }
 
   /** Adds a message model to the conversation and renders it at the end of the log. */
@@ -1074,7 +1077,33 @@
   }
 
   function updateStarters() {
-    els.starters.hidden = state.messages.length > 0 || state.loading;
+    const none = !els.startersList.querySelector("[data-testid='starter']");
+    els.starters.hidden = none || state.messages.length > 0 || state.loading;
+  }
+
+  /** The channel topic, welcome text and starter questions, from the guides the coach holds. */
+  async function loadLibrary() {
+    let library;
+    try {
+      library = await request("GET", "/api/library");
+    } catch {
+      return; // the neutral copy of the page stays; answers still work
+    }
+    if (!library || typeof library !== "object") return;
+    if (typeof library.name === "string" && library.name) {
+      coachName = library.name;
+      els.typing.querySelector("strong").textContent = coachName;
+    }
+    if (typeof library.channel_topic === "string") els.channelTopic.textContent = library.channel_topic;
+    if (typeof library.welcome === "string") els.introText.textContent = library.welcome;
+    const questions = Array.isArray(library.starters) ? library.starters.filter((q) => typeof q === "string") : [];
+    els.startersList.replaceChildren(
+      ...questions.map((question) =>
+        h("li", {}, h("button", { type: "button", class: "starter", "data-testid": "starter" }, question)),
+      ),
+    );
+    applyBlocked();
+    updateStarters();
   }
 
   function submitComposer() {
@@ -1507,14 +1536,38 @@
     }
   }
 
+  /**
+   * A link to one cited passage, as the Slack app writes them:
+   * `/#session=ID&message=MESSAGE_ID&cite=N` opens the conversation and that source.
+   */
+  function readSourceLink() {
+    const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+    const session = fragment.get("session");
+    if (!session) return null;
+    return { session, message: fragment.get("message"), cite: fragment.get("cite") };
+  }
+
+  async function openSourceLink(link) {
+    await openConversation(link.session);
+    if (state.sessionId !== link.session || !link.cite) return;
+    const answers = state.messages.filter((m) => m.role === "assistant");
+    const model = answers.find((m) => m.messageId === link.message) || answers[answers.length - 1];
+    if (!model) return;
+    if (model.el) model.el.scrollIntoView({ block: "center" });
+    openSource(model, link.cite, null);
+  }
+
   function init() {
     bind();
     renderSidebar();
     autoGrow();
     composerState();
+    const link = readSourceLink();
     const current = storage.get(KEY_CURRENT);
-    if (current) openConversation(current);
+    if (link) openSourceLink(link);
+    else if (current) openConversation(current);
     else startNewConversation({ focus: !narrow.matches });
+    loadLibrary();
   }
 
   init();

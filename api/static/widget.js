@@ -2,8 +2,11 @@
  * Career Coach embed: adds a floating launcher that opens the coach's chat in an iframe.
  *
  *   <script src="https://coach.example.com/widget.js" data-coach-url="https://coach.example.com"
- *           data-api-key="optional" data-title="Career Coach" data-position="right"></script>
+ *           data-title="Career Coach" data-position="right"></script>
  *
+ * On a public page, list the page's origin in COACH_PUBLIC_ORIGINS rather than passing
+ * data-api-key: anything in the snippet is readable by every visitor. data-api-key is for
+ * private pages only (an intranet behind its own login).
  * Self-contained. The launcher lives in a shadow root (with `all: initial`), so host-page CSS
  * does not reach it and its own styles do not leak out. The API key travels in the iframe URL's
  * fragment, which browsers never send to a server. API: window.CareerCoachWidget.open/close/toggle.

@@ -1,55 +1,47 @@
 """Answers written by an LLM (OpenAI or any compatible server) from the numbered excerpts.
 
-The prompt numbers the retrieved excerpts within the token budget; the answer streams
-while its ``[n]`` markers are renumbered in order of first use (``coach.llm.citations``).
-Text is held back until the first valid citation arrives, so an answer that cites
-nothing can be regenerated once without the user having seen it; if the second answer
-cites nothing either it is kept and marked ``grounded=False``. Timeouts, 429, 5xx and
-empty or malformed completions are retried with backoff, then the extractive generator
-answers instead and says why (``fallback_reason``).
+The prompt numbers the retrieved excerpts within the token budget. Every statement of the
+completion is checked against the excerpts it cites (``coach.llm.review``,
+``coach.llm.support``) before the user sees it, so streaming buffers and releases checked
+sentences: a sentence shows once the next has begun and each claim in it is supported;
+unsupported claims are dropped unseen. No ``Restart`` is needed for a dropped claim, so
+the user never sees a statement that is later removed.
 
-The streamed pieces join to ``Draft.text`` except when the LLM fails after text has
-flowed: then the extractive answer follows, and the final ``Draft`` (the API's ``done``
-event) is the authoritative text.
+When no claim is supported, the answer is regenerated once (unseen) with the list of
+problems; if that fails too, the extractive generator answers with
+``fallback_reason="ungrounded"``. A model that declines gets the coach's own refusal text,
+never its own words: a refusal carries no claim, and a refusal phrase followed by a
+supported claim is an answer. Timeouts, 429, 5xx and empty or malformed completions are
+retried with backoff, then the extractive generator answers and says why; if the LLM
+fails after text has flowed, a ``Restart`` precedes the extractive answer.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from coach.errors import GenerationError
 from coach.generators.base import AnswerGenerator, Draft, Restart
-from coach.generators.extractive import load_prompt
 from coach.llm.budget import MESSAGE_OVERHEAD, fit_context, fit_history, format_excerpt
-from coach.llm.citations import CitationStream
 from coach.llm.client import LLM_FAULTS, EmptyCompletion, RetryPolicy, is_retryable
 from coach.llm.pricing import encoding_for, estimate_cost
+from coach.llm.review import AnswerReview
+from coach.llm.support import SupportChecker
+from coach.prompt_files import load_prompt
+from coach.refusals import refusal_draft
 from coach.schema import Retrieved, Turn
 from coach.settings import Settings
 from coach.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 
-NOT_COVERED = re.compile(
-    r"\b(?:guides?|excerpts?)\s+(?:do not|don['’]t|does not|doesn['’]t)\s+"
-    r"(?:cover|say|mention|address|answer|include|discuss)"
-    r"|\bnot (?:covered|mentioned|addressed) (?:in|by) the (?:guides?|excerpts?)",
-    re.IGNORECASE,
-)
-OPENING_CHARS = 160  # a refusal leads the answer
-
-
-def says_not_covered(text: str, cited: bool) -> bool:
-    """Whether the model declined: it opens with "the guides don't cover", or says so uncited."""
-    return bool(
-        NOT_COVERED.search(text[:OPENING_CHARS]) or (not cited and NOT_COVERED.search(text))
-    )
+UNGROUNDED = "ungrounded"  # fallback_reason when no statement of the LLM held up
 
 
 @dataclass
@@ -85,18 +77,6 @@ class Usage:
         return record
 
 
-@dataclass
-class Completion:
-    """One finished completion: its renumbered text and the part not streamed yet."""
-
-    stream: CitationStream
-    held: str
-
-    @property
-    def refused(self) -> bool:
-        return says_not_covered(self.stream.text, self.stream.cited)
-
-
 class LLMGenerator(AnswerGenerator):
     """Cited answers from a chat model; the extractive generator answers when it fails."""
 
@@ -107,11 +87,13 @@ class LLMGenerator(AnswerGenerator):
         chat: BaseChatModel,
         settings: Settings,
         fallback: AnswerGenerator,
+        embeddings: Embeddings,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.chat = chat
         self.settings = settings
         self.fallback = fallback
+        self.embeddings = embeddings
         self.retry = retry or RetryPolicy.from_settings(settings)
         self.model = settings.chat_model
         self.encoding = encoding_for(settings.chat_model)
@@ -142,43 +124,52 @@ class LLMGenerator(AnswerGenerator):
         self, question: str, context: list[Retrieved], history: list[Turn]
     ) -> Iterator[str | Restart | Draft]:
         messages, excerpts = self.prepare(question, context, history)
+        checker = SupportChecker(
+            [item.chunk for item in excerpts], self.embeddings, self.settings.support_floor
+        )
         usage = Usage()
         shown = [False]  # whether any text reached the user (a fallback must then restart)
         try:
-            answer = yield from _noting(self._complete(messages, excerpts, usage), shown)
-            if not answer.stream.cited and not answer.refused:
-                log.info("The answer cites no excerpt; regenerating once")
+            review = yield from _noting(self._complete(messages, checker, usage), shown)
+            if not review.answered and not review.declined:
+                log.info("No statement of the answer is supported; regenerating once")
+                problems = "\n".join(f"- {p}" for p in review.problems) or "- it says nothing"
                 repair = [
                     *messages,
-                    AIMessage(answer.stream.raw),
-                    HumanMessage(load_prompt("repair.txt")),
+                    AIMessage(review.raw),
+                    HumanMessage(load_prompt("repair.txt").format(problems=problems)),
                 ]
-                answer = yield from _noting(self._complete(repair, excerpts, usage), shown)
+                review = yield from _noting(self._complete(repair, checker, usage), shown)
         except GenerationError as exc:
             if shown[0]:
                 yield Restart(str(exc))
-            yield from self._fall_back(question, context, history, str(exc), usage)
+            reason = f"{exc} Answered offline from the guides' own sentences instead."
+            yield from self._fall_back(question, context, history, reason, usage)
             return
-        if answer.held:
-            yield answer.held
-        cited = answer.stream.cited
-        yield Draft(
-            text=answer.stream.text,
-            citations=answer.stream.citations(),
-            refused=answer.refused,
-            mode="llm",
-            grounded=cited or answer.refused,
-            usage=usage.as_dict(self.model, self.settings),
-        )
+        if review.problems:
+            log.info("Dropped unsupported statements: %s", review.problems)
+        if review.answered:
+            yield Draft(
+                text=review.text,
+                citations=review.citations(),
+                mode="llm",
+                grounded=True,
+                usage=usage.as_dict(self.model, self.settings),
+                statements=review.statements,
+            )
+        elif review.declined:
+            refusal = refusal_draft("not_covered", mode="llm")
+            yield refusal.text
+            yield replace(refusal, usage=usage.as_dict(self.model, self.settings))
+        else:
+            yield from self._fall_back(question, context, history, UNGROUNDED, usage)
 
     def _complete(
-        self, messages: list[BaseMessage], excerpts: list[Retrieved], usage: Usage
-    ) -> Generator[str, None, Completion]:
-        """Stream one completion (with retries), yielding text once it has cited an excerpt."""
-        chunks = [item.chunk for item in excerpts]
+        self, messages: list[BaseMessage], checker: SupportChecker, usage: Usage
+    ) -> Generator[str, None, AnswerReview]:
+        """Stream one completion (with retries), yielding its checked text as it settles."""
         for attempt in range(1, self.retry.attempts + 1):
-            stream = CitationStream(chunks)
-            held: list[str] = []
+            review = AnswerReview(checker)
             emitted = False
             reported: tuple[int, int] | None = None
             try:
@@ -186,14 +177,13 @@ class LLMGenerator(AnswerGenerator):
                     if part.usage_metadata:
                         meta = part.usage_metadata
                         reported = (meta["input_tokens"], meta["output_tokens"])
-                    held.append(stream.feed(part.text))
-                    if stream.cited and any(held):
+                    released = review.feed(part.text)
+                    if released:
                         emitted = True
-                        yield "".join(held)
-                        held.clear()
-                held.append(stream.finish())
-                if not stream.text.strip():
+                        yield released
+                if not review.raw.strip():
                     raise EmptyCompletion("the model returned no text")
+                rest = review.finish()  # the last checks (an embedding call may fail too)
             except LLM_FAULTS as exc:
                 if emitted or attempt == self.retry.attempts or not is_retryable(exc):
                     raise self.retry.give_up(attempt, exc) from exc
@@ -203,16 +193,14 @@ class LLMGenerator(AnswerGenerator):
                 prompt = sum(count_tokens(str(m.content), self.encoding) for m in messages)
                 usage.add(
                     prompt + MESSAGE_OVERHEAD * len(messages),
-                    count_tokens(stream.raw, self.encoding),
+                    count_tokens(review.raw, self.encoding),
                     estimated=True,
                 )
             else:
                 usage.add(*reported)
-            rest = "".join(held)
-            if stream.cited and rest:
+            if rest:
                 yield rest
-                rest = ""
-            return Completion(stream=stream, held=rest)
+            return review
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _fall_back(
@@ -220,12 +208,11 @@ class LLMGenerator(AnswerGenerator):
         question: str,
         context: list[Retrieved],
         history: list[Turn],
-        fault: str,
+        reason: str,
         usage: Usage,
     ) -> Iterator[str | Restart | Draft]:
         """The extractive answer, saying why the LLM's is missing."""
-        reason = f"{fault} Answered offline from the guides' own sentences instead."
-        log.warning("Falling back to the extractive generator: %s", fault)
+        log.warning("Falling back to the extractive generator: %s", reason)
         for item in self.fallback.stream(question, context, history):
             if isinstance(item, Draft):
                 yield replace(
@@ -236,8 +223,8 @@ class LLMGenerator(AnswerGenerator):
 
 
 def _noting(
-    pieces: Generator[str, None, Completion], shown: list[bool]
-) -> Generator[str, None, Completion]:
+    pieces: Generator[str, None, AnswerReview], shown: list[bool]
+) -> Generator[str, None, AnswerReview]:
     """Relay ``pieces`` and note in ``shown[0]`` that text went out."""
     while True:
         try:

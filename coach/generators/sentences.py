@@ -267,3 +267,52 @@ def split_units(text: str, section: str = "") -> tuple[Unit, ...]:
                 )
             )
     return tuple(units)
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """``text`` lower-cased, emphasis markers dropped, spaces folded; and each char's origin."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in "*_`":
+            continue
+        if ch.isspace():
+            ch = "\n" if ch == "\n" else " "
+            if out and out[-1] in (" ", "\n"):
+                if ch == "\n":
+                    out[-1], where[-1] = ch, i
+                continue
+        out.append(ch.lower())
+        where.append(i)
+    return "".join(out), where
+
+
+def unit_spans(text: str, units: tuple[Unit, ...]) -> list[tuple[int, int]]:
+    """Where each unit stands in ``text`` (character offsets), searched in reading order.
+
+    A unit whose words were rearranged (a table row rendered as "cell — Header: cell") is
+    found by its first cell; failing that, it spans the whole text.
+    """
+    flat, where = _normalised(text)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for unit in units:
+        needle, _ = _normalised(unit.text)
+        needle = needle.strip()
+        at = flat.find(needle, cursor) if needle else -1
+        length = len(needle)
+        if at < 0 and unit.kind == "row":
+            first = needle.split(" — ", 1)[0]
+            at, length = flat.find(first, cursor), len(first)
+            if at >= 0:  # the row: to the end of its line
+                line_end = flat.find("\n", at)
+                length = (line_end if line_end >= 0 else len(flat)) - at
+        if at < 0:
+            at = flat.find(needle)
+        if at < 0 or not where:
+            spans.append((0, len(text)))
+            continue
+        end = min(at + max(length, 1), len(where)) - 1
+        spans.append((where[at], where[end] + 1))
+        cursor = at + length
+    return spans

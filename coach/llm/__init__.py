@@ -1,1 +1,1 @@
-"""The LLM side of the coach: client, retries, token budgets, citations, condensing."""
+"""The LLM side of the coach: client, retries, token budgets, condensing, answer checking."""

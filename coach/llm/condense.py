@@ -8,10 +8,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from coach.errors import GenerationError
-from coach.generators.extractive import load_prompt
 from coach.llm.budget import fit_history
 from coach.llm.client import EmptyCompletion, RetryPolicy, make_chat_model
 from coach.llm.pricing import encoding_for
+from coach.prompt_files import load_prompt
 from coach.retrieval import Query
 from coach.schema import Turn
 from coach.settings import Settings

@@ -15,6 +15,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from api.server import server_config
 from coach.factory import Parts
 from coach.generators.extractive import ExtractiveGenerator
 from coach.schema import Retrieved, Turn
@@ -27,13 +28,16 @@ Event = tuple[str, Any]
 
 
 @contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` in a background thread; yields its base URL."""
+def live_server(app: FastAPI, **options: Any) -> Iterator[str]:
+    """Serve ``app`` in a background thread (``coach serve``'s uvicorn options, overridden by
+    ``options``); yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = server_config(
+        app, **{"log_level": "warning", "access_log": False, "lifespan": "on", **options}
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from coach.errors import ConfigError, EmbeddingMismatchError
+from coach.library import read_library
 from coach.schema import Chunk
 from coach.store import GuideStore, make_chroma_client
-from tests.support import make_settings
+from ingest.pipeline import run_ingest
+from tests.support import NURSING, make_settings
 
 
 def _chunk(i: int, text: str) -> Chunk:
@@ -144,3 +146,15 @@ def test_in_memory_search_ranks_as_chroma_does(seeded_store: GuideStore):
     assert [c.chunk_id for c, _ in ours] == got["ids"][0]
     for (_, similarity), distance in zip(ours, got["distances"][0], strict=True):
         assert abs(similarity - (1 - distance)) < 1e-4
+
+
+def test_the_library_summary_travels_with_a_server_collection(
+    tmp_path: Path, embeddings, chroma_server: str
+):
+    settings = make_settings(tmp_path / ".coach", chroma_url=chroma_server)
+    store = GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+    run_ingest([NURSING], store, settings)
+    fresh = GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+    library = read_library(fresh)  # another client, as another process would open it
+    assert library is not None and len(library.guides) == 3 and library.starters
+    assert fresh.metadata_value("embedding_model") == embeddings.model_name  # kept beside it

@@ -172,7 +172,7 @@ def test_eval_corpus_end_to_end_through_the_cli(tmp_path: Path) -> None:
 def test_eval_dev_split_and_bad_corpus_name(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = ["eval", "--corpus", "tiny", "--corpora-dir", str(TINY), "--no-baseline"]
-    dev = ["--split", "dev", "--out", str(out), "--gate", "--warm-up"]
+    dev = ["--split", "dev", "--out", str(out), "--gate"]
     result = run_cli(*args, *dev, data_dir=tmp_path / ".coach")
     assert result.returncode == 1, result.stderr  # tiny has no tables in eval/thresholds.toml
     assert "tiny: no thresholds; add [tiny.min]" in " ".join(result.stdout.split())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from coach.embeddings import OnnxMiniLMEmbeddings
@@ -27,6 +28,13 @@ class RecordingEmbeddings(Embeddings):
         if missing:
             self.cache.update(zip(missing, self.inner.embed_documents(missing), strict=True))
         return [self.cache[t] for t in texts]
+
+    def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The local model's one pass for chunks and their units (recorded like a chunk)."""
+        self.embedded.extend(texts)
+        return self.inner.embed_with_spans(texts, spans)
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)

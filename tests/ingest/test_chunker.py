@@ -9,10 +9,11 @@ from itertools import pairwise
 import pytest
 from pydantic import ValidationError
 
+from coach.embeddings import OnnxMiniLMEmbeddings
 from coach.errors import ConfigError
 from coach.settings import Settings
 from coach.tokens import count_tokens
-from ingest.chunker import chunk_guide
+from ingest.chunker import TokenWindow, chunk_guide
 from ingest.loader import Guide, load_guide, parse_guide
 from tests.support import SEEDS
 
@@ -55,12 +56,27 @@ def test_chunks_are_verbatim_within_budget_and_fully_described(
         }
 
 
+@pytest.fixture(scope="module")
+def minilm() -> OnnxMiniLMEmbeddings:
+    return OnnxMiniLMEmbeddings()
+
+
 @pytest.mark.parametrize("name", GUIDES)
-def test_with_the_default_budget_every_seed_section_is_one_chunk(name: str):
+def test_with_the_model_window_every_chunk_is_read_whole_by_the_embedding_model(
+    name: str, minilm: OnnxMiniLMEmbeddings
+):
     guide = load_guide(SEEDS / name)
-    chunks = chunk_guide(guide, Settings(_env_file=None))  # type: ignore[call-arg]
-    assert [c.text for c in chunks] == [s.text for s in guide.sections]
-    assert [c.section for c in chunks] == [s.name for s in guide.sections]
+    window = TokenWindow.of(minilm)
+    assert window.size == 256
+    chunks = chunk_guide(guide, Settings(_env_file=None), window)  # type: ignore[call-arg]
+    for chunk in chunks:
+        # title, section and text: every word-piece inside the model's 256
+        assert minilm.count_tokens(chunk.embedding_text()) <= 256
+        assert chunk.text in guide.text
+    # sections that fit stay whole; none is lost
+    assert [s.name for s in guide.sections] == list(dict.fromkeys(c.section for c in chunks))
+    long = [s for s in guide.sections if minilm.count_tokens(s.text) > 256]
+    assert len(chunks) > len(guide.sections) or not long
 
 
 def test_a_table_is_never_split_inside_a_row_and_kept_whole_when_it_fits():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coach.embeddings import make_embeddings
 from coach.errors import ConfigError
 from coach.factory import make_generator
 from coach.generators.base import Draft, Restart
@@ -71,26 +72,32 @@ def test_prompt_numbers_the_excerpts_and_sets_the_rules(
     assert request.messages[-1] == {"role": "user", "content": "How do I become an AI engineer?"}
 
 
-def test_answer_streams_in_pieces_with_citations_renumbered(
+def test_answer_streams_checked_sentences_with_citations_renumbered(
     openai_server: OpenAIServer, llm_settings: Settings, context: list[Retrieved]
 ) -> None:
     openai_server.script(
         Reply(
-            text="Learn Python first [3]. Then build RAG [1, 3] and evals [1][9]. Chroma [2-4].",
+            text="Build a RAG project for your portfolio [3]. Learn Python first [1, 3] and "
+            "keep at it [1][9]. Chroma stores embeddings [2-4].",
             piece_delay=0.01,
         )
     )
     pieces, draft = run(generator_for(llm_settings), context)
-    assert len(pieces) > 3
+    assert pieces == [  # each sentence once it has settled and been checked
+        "Build a RAG project for your portfolio [1].",
+        " Learn Python first [2][1] and keep at it [2].",
+        " Chroma stores embeddings [3][1][4].",
+    ]
     assert "".join(pieces) == draft.text
-    assert (
-        draft.text
-        == "Learn Python first [1]. Then build RAG [2][1] and evals [2]. Chroma [3][1][4]."
-    )
     assert [c.chunk_id for c in draft.citations] == ["g3.md#3", "g1.md#1", "g2.md#2", "g4.md#4"]
     assert validate_citations(draft.text, draft.citations) == []
     assert draft.mode == "llm" and draft.grounded and not draft.refused
     assert draft.fallback_reason is None
+    assert [(s.text, s.citations) for s in draft.statements] == [
+        ("Build a RAG project for your portfolio.", [1]),
+        ("Learn Python first and keep at it.", [2, 1]),
+        ("Chroma stores embeddings.", [3, 1, 4]),
+    ]
 
 
 def test_usage_and_cost_come_from_the_stream(
@@ -129,19 +136,21 @@ def test_an_uncited_answer_is_regenerated_once_unseen(
     first, second = openai_server.chat_requests()
     assert second.messages[:-2] == first.messages
     assert second.messages[-2] == {"role": "assistant", "content": "Python matters a lot."}
-    assert "cited none" in second.messages[-1]["content"]
+    problems = second.messages[-1]["content"]
+    assert '"Python matters a lot.": it cites none of the excerpts' in problems
     assert draft.text == "Python comes first [1]." == "".join(pieces)
     assert draft.grounded and draft.usage is not None and draft.usage["llm_calls"] == 2
 
 
-def test_an_answer_still_uncited_is_marked_ungrounded(
+def test_an_answer_still_unsupported_falls_back_as_ungrounded(
     openai_server: OpenAIServer, llm_settings: Settings, context: list[Retrieved]
 ) -> None:
     openai_server.script("Python matters [7].", "Python matters a lot.")
     pieces, draft = run(generator_for(llm_settings), context)
     assert len(openai_server.chat_requests()) == 2
-    assert draft.text == "Python matters a lot." == "".join(pieces)
-    assert draft.citations == [] and not draft.grounded and draft.mode == "llm"
+    assert "Python matters" not in draft.text and draft.text == "".join(pieces)
+    assert draft.mode == "extractive" and draft.fallback_reason == "ungrounded"
+    assert draft.citations and validate_citations(draft.text, draft.citations) == []
 
 
 def test_a_model_refusal_is_a_refusal(
@@ -329,3 +338,17 @@ def test_encodings_and_prices() -> None:
     assert estimate_cost("llama3.1:8b", 1000, 1000, settings) is None
     custom = make_settings(Path("unused"), llm_price_input=1.0, llm_price_output=2.0)
     assert estimate_cost("llama3.1:8b", 1_000_000, 500_000, custom) == pytest.approx(2.0)
+
+
+def test_a_failing_support_check_retries_the_completion(
+    openai_server: OpenAIServer, tmp_path: Path, context: list[Retrieved]
+) -> None:
+    settings = llm_settings_for(openai_server, tmp_path, embedding_provider="openai")
+    generator = make_generator(settings, make_embeddings(settings))
+    assert isinstance(generator, LLMGenerator)
+    openai_server.embedding_status.extend([500] * 3)  # the SDK's own retries fail too
+    openai_server.script("Learn Python first [1].", "Learn Python first [1].")
+    pieces, draft = run(generator, context)
+    assert len(openai_server.chat_requests()) == 2
+    assert len(openai_server.embedding_requests()) > 3 and not openai_server.embedding_status
+    assert draft.mode == "llm" and draft.text == "Learn Python first [1]." == "".join(pieces)

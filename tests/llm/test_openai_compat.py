@@ -24,6 +24,15 @@ from tests.llm.openai_server import OpenAIServer, Reply
 from tests.support import build_parts
 
 QUESTION = "What should I learn first to become an AI engineer?"
+# What the guides retrieved for QUESTION say (excerpts 2 and 1), as a model would cite it.
+SUPPORTED = (
+    "You already have the engineering skills and just need to learn how they apply to AI [2]. "
+    "An AI engineer is first and foremost an engineer [1]."
+)
+SUPPORTED_RENUMBERED = (
+    "You already have the engineering skills and just need to learn how they apply to AI [1]. "
+    "An AI engineer is first and foremost an engineer [2]."
+)
 Serve = Callable[..., AbstractContextManager[tuple[openai.OpenAI, Parts]]]
 
 
@@ -131,9 +140,7 @@ def test_earlier_messages_become_the_sessions_history(
 def test_a_streamed_completion_flows_in_chunks_and_ends_with_done(
     serve: Serve, openai_server: OpenAIServer
 ) -> None:
-    openai_server.script(
-        Reply(text="Learn Python first [2], then build a RAG project [1, 2].", piece_delay=0.01)
-    )
+    openai_server.script(Reply(text=SUPPORTED, piece_delay=0.01))
     with serve() as (client, _):
         stream = client.chat.completions.create(
             model="career-coach",
@@ -146,10 +153,10 @@ def test_a_streamed_completion_flows_in_chunks_and_ends_with_done(
     pieces = [
         c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content
     ]
-    assert len(pieces) > 5
+    assert len(pieces) >= 2  # checked sentences stream as they settle
     content = "".join(pieces)
     answer, _ = split_content(content)
-    assert answer == "Learn Python first [1], then build a RAG project [2][1]."
+    assert answer == SUPPORTED_RENUMBERED
     (last,) = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     assert last.choices[0].finish_reason == "stop"
     extra = last.model_extra or {}
@@ -227,7 +234,7 @@ def test_an_llm_outage_still_answers(serve: Serve, openai_server: OpenAIServer) 
 
 
 def test_the_apps_own_stream_carries_llm_deltas(serve: Serve, openai_server: OpenAIServer) -> None:
-    openai_server.script(Reply(text="Learn Python first [2], then RAG [1].", piece_delay=0.01))
+    openai_server.script(Reply(text=SUPPORTED, piece_delay=0.01))
     with serve() as (client, _):
         url = str(client.base_url).removesuffix("/v1/")
         body = {"message": QUESTION}
@@ -235,15 +242,15 @@ def test_the_apps_own_stream_carries_llm_deltas(serve: Serve, openai_server: Ope
             events = parse_sse(response.read().decode())
     deltas = [data["text"] for name, data in events if name == "delta"]
     (done,) = [data for name, data in events if name == "done"]
-    assert len(deltas) > 3 and "".join(deltas) == done["answer"]
-    assert done["answer"] == "Learn Python first [1], then RAG [2]." and done["mode"] == "llm"
+    assert len(deltas) == 2 and "".join(deltas) == done["answer"]
+    assert done["answer"] == SUPPORTED_RENUMBERED and done["mode"] == "llm"
 
 
 def test_an_llm_failing_mid_answer_resets_the_apps_stream(
     serve: Serve, openai_server: OpenAIServer
 ) -> None:
     openai_server.script(
-        Reply(text="Learn Python first [1]. Then build RAG apps [2].", break_after=4)
+        Reply(text=SUPPORTED, break_after=18)  # once the first sentence has been shown
     )
     with serve() as (client, _):
         url = str(client.base_url).removesuffix("/v1/")

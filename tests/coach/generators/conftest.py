@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coach.derived import ChunkUnits, DerivedStore
 from coach.embeddings import OnnxMiniLMEmbeddings
 from coach.generators.base import Draft
 from coach.generators.extractive import ExtractiveGenerator
 from coach.schema import Chunk, Retrieved
+from coach.units import UnitIndex, derive_units
 from tests.support import SEEDS
 
 TEXT_LINES_PER_CHUNK = 10
@@ -76,9 +78,29 @@ def all_chunks(guides: dict[str, list[Chunk]]) -> list[Chunk]:
 
 
 @pytest.fixture(scope="session")
-def generator(embeddings: OnnxMiniLMEmbeddings) -> ExtractiveGenerator:
-    """One generator for the session, so its embedding cache warms up like a server's."""
-    return ExtractiveGenerator(embeddings)
+def units(
+    embeddings: OnnxMiniLMEmbeddings,
+    all_chunks: list[Chunk],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> UnitIndex:
+    """The seed chunks' units, derived and stored as ingest does, then loaded."""
+    derived = DerivedStore(tmp_path_factory.mktemp("derived"), embeddings.model_name, "test")
+    _, records = derive_units(all_chunks, embeddings)
+    by_source: dict[str, list[ChunkUnits]] = {}
+    for chunk, record in zip(all_chunks, records, strict=True):
+        by_source.setdefault(chunk.source, []).append(record)
+    for source, found in by_source.items():
+        derived.save(source, found)
+    derived.bump()
+    index = UnitIndex(derived, embeddings)
+    index.load()
+    return index
+
+
+@pytest.fixture(scope="session")
+def generator(embeddings: OnnxMiniLMEmbeddings, units: UnitIndex) -> ExtractiveGenerator:
+    """One generator for the session, over units stored as ingest stores them."""
+    return ExtractiveGenerator(embeddings, units)
 
 
 _VECTORS: dict[str, np.ndarray] = {}  # chunk id -> vector, the same for the whole run

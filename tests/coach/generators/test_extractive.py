@@ -1,31 +1,28 @@
-"""The offline generator over the real guides and the real embedding model."""
+"""The offline generator over the real guides, the real model and the committed scorer."""
 
 from __future__ import annotations
 
+import json
 import re
-import statistics
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
 
 import numpy as np
 import pytest
-from langchain_core.embeddings import Embeddings
 
-from coach.embeddings import OnnxMiniLMEmbeddings
+from coach.errors import ConfigError
 from coach.generators.base import Draft
 from coach.generators.citations import MARKER, validate_citations
 from coach.generators.extractive import (
-    COMPARE_LEAD,
-    DIFFER_LEAD,
     ExtractiveGenerator,
-    asked_figure,
-    asks_comparison,
     guide_name,
-    load_prompt,
-    refusal_draft,
-    wants_list,
+    select_units,
 )
-from coach.generators.sentences import clean_inline, split_units
+from coach.generators.features import FEATURES, Candidate, featurize
+from coach.generators.scorer import StatementScorer, default_scorer
+from coach.generators.sentences import clean_inline
+from coach.refusals import refusal_draft
 from coach.schema import Chunk, Retrieved, Turn
 
 Ask = Callable[..., tuple[list[str], Draft]]
@@ -36,286 +33,172 @@ QUESTIONS = [
     "How long does the transition take?",
     "What salary can I expect as an AI solutions architect?",
     "What is the roadmap to become an AI solutions architect?",
-    "What will I miss as an AI documentation engineer?",
     "Why is evaluation specific to AI?",
     "Which of my backend skills transfer to AI engineering?",
-    "What should I do this week to become an AI documentation engineer?",
     "What do employers look for in AI engineers?",
     "How do I get my first AI engineering job?",
 ]
 ENDS_WITH_MARKER = re.compile(r"\[\d+\][.!?:;\"'”’]*$")
+GENERATORS = Path(str(files("coach") / "generators"))
 
 
-def find(chunks: Sequence[Chunk], needle: str) -> Chunk:
-    return next(c for c in chunks if needle in c.text)
-
-
-def statements(text: str) -> list[str]:
-    """The answer's lines without bullets and citation markers."""
-    lines = [re.sub(r"^- ", "", line) for line in text.splitlines() if line.strip()]
-    return [re.sub(r" +([.,;:!?])", r"\1", MARKER.sub("", line)).strip() for line in lines]
+def flat(text: str) -> str:
+    return " ".join(clean_inline(text).split())
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_every_statement_is_cited_and_every_citation_used(ask: Ask, question: str) -> None:
-    _, draft = ask(question)
+def test_every_statement_is_verbatim_cited_and_every_citation_used(
+    ask: Ask, question: str, all_chunks: list[Chunk]
+) -> None:
+    texts = {c.chunk_id: flat(c.text) for c in all_chunks}
+    pieces, draft = ask(question)
+    assert "".join(pieces) == draft.text
     assert not draft.refused and draft.mode == "extractive" and draft.grounded
     assert validate_citations(draft.text, draft.citations) == []
-    assert MARKER.search(draft.text)
+    assert 1 <= len(draft.statements) <= default_scorer().max_statements
+    by_id = {c.id: c for c in draft.citations}
+    for statement in draft.statements:
+        assert statement.supported and len(statement.citations) == 1
+        cited = by_id[statement.citations[0]]
+        # the words of the guide (a phase's heading may lead them)
+        said = flat(statement.text)
+        assert said in texts[cited.chunk_id] or said.split(": ", 1)[-1] in texts[cited.chunk_id]
     for line in draft.text.splitlines():
-        assert line in (DIFFER_LEAD, COMPARE_LEAD) or ENDS_WITH_MARKER.search(line), line
+        if line.strip() and not line.startswith("**"):
+            assert ENDS_WITH_MARKER.search(line), line
 
 
-@pytest.mark.parametrize(
-    ("question", "figure", "listing", "comparing"),
-    [
-        ("How long does the transition take?", "duration", False, False),
-        ("How much do AI engineers earn?", "money", False, False),
-        ("And how long to reach that range? (salary market)", "duration", False, False),
-        ("Will the move get me a raise?", "money", False, False),
-        ("What skills do I need to learn?", None, True, False),
-        ("How do I get my first AI job?", None, True, False),
-        ("Why is evaluation specific to AI?", None, False, False),
-        ("How do the two guides' roadmaps differ?", None, True, True),
-        ("What do the AI engineering guides say about RAG?", None, False, True),
-    ],
-)
-def test_question_shapes(question: str, figure: str | None, listing: bool, comparing: bool) -> None:
-    assert asked_figure(question) == figure
-    assert wants_list(question) is listing
-    assert asks_comparison(question) is comparing
+def test_the_statements_are_the_answer_in_order(ask: Ask) -> None:
+    _, draft = ask("What skills do I need to learn to become an AI engineer?")
+    text = draft.text
+    at = 0
+    for statement in draft.statements:
+        found = text.find(statement.text.rstrip(".!?:;"), at)
+        assert found >= at, statement.text
+        at = found
+    assert [int(n) for n in MARKER.findall(text)] == [s.citations[0] for s in draft.statements]
 
 
-@pytest.mark.parametrize("question", QUESTIONS)
-def test_statements_quote_the_context(ask: Ask, context_for: ContextFor, question: str) -> None:
-    _, draft = ask(question)
-    chunks = [r.chunk for r in context_for(question)]
-    by_id = {c.chunk_id: c for c in chunks}
-    quotable = [u.text for c in chunks for u in split_units(c.text, c.section)]
-    for line in statements(draft.text):
-        if line not in (DIFFER_LEAD, COMPARE_LEAD):
-            assert any(part in line for part in quotable), line
-    for cited in draft.citations:
-        source = by_id[cited.chunk_id]
-        assert (cited.source, cited.title, cited.section) == (
-            source.source,
-            source.title,
-            source.section,
-        )
-        flat = " ".join(clean_inline(line) for line in source.text.splitlines())
-        for passage in cited.snippet.split(" … "):
-            assert passage in flat or passage.split(" — ")[0] in flat
-        assert len(cited.snippet) <= 320
-
-
-@pytest.mark.parametrize("question", QUESTIONS[:4])
-def test_streamed_pieces_make_up_the_text(
-    generator: ExtractiveGenerator, context_for: ContextFor, question: str
+def test_a_list_quoted_from_is_quoted_whole_when_it_fits(
+    generator: ExtractiveGenerator, context_for: ContextFor
 ) -> None:
-    items = list(generator.stream(question, context_for(question), []))
-    *pieces, draft = items
-    assert isinstance(draft, Draft)
-    assert all(isinstance(p, str) and p for p in pieces)
-    assert "".join(pieces) == draft.text  # type: ignore[arg-type]
-    assert len(pieces) == len(draft.text.splitlines()) or len(pieces) > 1
-    for piece in pieces:
-        assert piece.strip() in (DIFFER_LEAD, COMPARE_LEAD) or ENDS_WITH_MARKER.search(piece)
-    assert generator.generate(question, context_for(question), []) == draft
+    question = "Which tools and skills should I learn for AI engineering?"
+    candidates = generator.candidates(question, context_for(question))
+    chosen = select_units(candidates, generator.scorer, 8)
+    blocks: dict[tuple[str, int], int] = {}
+    for c in chosen:
+        if c.unit.kind != "sentence":
+            blocks[(c.chunk.chunk_id, c.unit.block)] = (
+                blocks.get((c.chunk.chunk_id, c.unit.block), 0) + 1
+            )
+    for key, n in blocks.items():
+        if n >= 2 and len(chosen) < 8:
+            members = [c for c in candidates if (c.chunk.chunk_id, c.unit.block) == key]
+            assert n == len(members), "a list two of whose items were quoted is quoted whole"
 
 
-def test_citations_are_numbered_in_order_of_first_use(ask: Ask) -> None:
-    _, draft = ask("How do I get my first AI engineering job?")
-    first_use = list(dict.fromkeys(int(n) for n in MARKER.findall(draft.text)))
-    assert first_use == list(range(1, len(draft.citations) + 1))
-    assert len({c.chunk_id for c in draft.citations}) == len(draft.citations)
-
-
-def test_a_list_question_gets_a_lead_line_and_bullets(
-    ask: Ask, guides: dict[str, list[Chunk]]
-) -> None:
-    _, draft = ask(
-        "What skills do I need to learn to become an AI engineer?",
-        guides["backend-engineer-to-ai-engineer-roadmap.md"],
-    )
-    lead, *rest = draft.text.splitlines()
-    assert not lead.startswith("- ")
-    assert len(rest) >= 3 and all(line.startswith("- ") for line in rest)
-    assert "Evaluation - this is the most important new skill" in draft.text
-    assert len(MARKER.findall(draft.text)) <= 5
-
-
-def test_a_roadmap_keeps_its_phases_in_order(ask: Ask, guides: dict[str, list[Chunk]]) -> None:
-    _, draft = ask(
-        "What is the roadmap to become an AI solutions architect?",
-        guides["ai-solutions-architect-transition-guide.txt"],
-    )
-    phases = ["Foundations of AI/ML (8 weeks)", "Cloud AI Services and Architecture (6 weeks)"]
-    assert all(p in draft.text for p in phases)
-    assert draft.text.index(phases[0]) < draft.text.index(phases[1])
-
-
-def test_another_question_gets_a_short_paragraph(ask: Ask, guides: dict[str, list[Chunk]]) -> None:
-    _, draft = ask(
-        "Why is evaluation specific to AI?", guides["backend-engineer-to-ai-engineer-roadmap.md"]
-    )
-    assert "\n" not in draft.text
-    assert draft.text.startswith("Evaluation is also specific to AI")
-    assert 1 <= len(MARKER.findall(draft.text)) <= 3
-
-
-def test_disagreeing_timelines_are_each_cited(
-    generator: ExtractiveGenerator, guides: dict[str, list[Chunk]]
-) -> None:
-    short = find(guides["backend-engineer-to-ai-engineer-roadmap.md"], "2-3 months")
-    longer = find(guides["backend-developer-to-ai-engineer.txt"], "3-6 months")
-    context = [Retrieved(chunk=c, score=1.0 - n / 10) for n, c in enumerate([short, longer])]
-    draft = generator.generate("How long does the transition take?", context, [])
-    assert draft.text.startswith(DIFFER_LEAD)
-    assert "2-3 months" in draft.text and "3-6 months" in draft.text
-    assert {c.source for c in draft.citations} == {short.source, longer.source}
-    for cited in draft.citations:  # each figure carries its own guide's number
-        figure = "2-3 months" if cited.source == short.source else "3-6 months"
-        line = next(ln for ln in draft.text.splitlines() if figure in ln)
-        assert f"[{cited.id}]" in line
-    assert validate_citations(draft.text, draft.citations) == []
-
-
-def test_disagreeing_salaries_are_each_cited(
-    generator: ExtractiveGenerator, guides: dict[str, list[Chunk]]
-) -> None:
-    architect = find(guides["ai-solutions-architect-transition-guide.txt"], "$150,000")
-    writer = find(guides["ai-documentation-engineer-transition-guide.txt"], "$90,000")
-    context = [Retrieved(chunk=architect, score=0.9), Retrieved(chunk=writer, score=0.8)]
-    draft = generator.generate("What salary can I expect after the switch?", context, [])
-    assert "$150,000 to $280,000" in draft.text and "$90,000 - $150,000" in draft.text
-    assert len({c.source for c in draft.citations}) == 2
-
-
-def test_a_comparison_quotes_each_guide_by_name(ask: Ask) -> None:
-    _, draft = ask("Which guides recommend Andrew Ng's courses?")
-    lead, *bullets = draft.text.splitlines()
-    assert lead == COMPARE_LEAD
+def test_answers_from_several_guides_are_grouped_under_each_guide(ask: Ask) -> None:
+    _, draft = ask("How long does the transition take?")
     sources = {c.source for c in draft.citations}
-    assert len(sources) >= 2 and len(bullets) == len(sources)
-    names = {guide_name(c) for c in draft.citations}
-    for bullet in bullets:
-        assert "Andrew Ng" in bullet
-        assert any(bullet.startswith(f"- {name}") for name in names), bullet
-    assert validate_citations(draft.text, draft.citations) == []
+    headers = [line for line in draft.text.splitlines() if line.startswith("**")]
+    if len(sources) > 1:
+        assert len(headers) == len(sources)
+        for citation in draft.citations:
+            assert f"**{guide_name(citation)}**" in headers
+    else:
+        assert headers == []
 
 
-def test_an_unrelated_question_is_refused(ask: Ask) -> None:
-    _, draft = ask("What's the best recipe for lasagna?")
-    assert draft.refused and draft.citations == []
-    assert draft.text == load_prompt("refusal_not_covered.txt")
-
-
-def test_no_context_is_refused(generator: ExtractiveGenerator) -> None:
-    pieces, draft = generator.compose("How long does the transition take?", [], [])
-    assert draft.refused and pieces == [draft.text]
-
-
-def test_the_same_input_gives_the_same_answer(
-    embeddings: OnnxMiniLMEmbeddings, ask: Ask, context_for: ContextFor
-) -> None:
-    fresh = ExtractiveGenerator(embeddings)  # cold cache, other batches: same floats
-    for question in QUESTIONS[:5]:
-        _, warm = ask(question)
-        assert ask(question)[1] == warm
-        assert fresh.generate(question, context_for(question), []) == warm
-
-
-def test_refusal_texts_are_friendly_and_distinct() -> None:
-    drafts = {reason: refusal_draft(reason) for reason in ("not_covered", "off_topic", "injection")}
-    assert len({d.text for d in drafts.values()}) == 3
-    for reason, draft in drafts.items():
-        assert draft.refused and draft.citations == [] and draft.mode == "extractive"
-        assert draft.text == load_prompt(f"refusal_{reason}.txt")
-        assert "AI engineer" in draft.text and "solutions architect" in draft.text
-        assert not MARKER.search(draft.text)
-    assert "instructions" in drafts["injection"].text
-    assert refusal_draft("off_topic", mode="llm").mode == "llm"
-
-
-def test_statements_said_before_give_way_to_new_ones(
-    ask: Ask, generator: ExtractiveGenerator, guides: dict[str, list[Chunk]]
-) -> None:
-    chunks = guides["backend-engineer-to-ai-engineer-roadmap.md"]
-    question = "Why is evaluation specific to AI?"
-    _, first = ask(question, chunks)
-    context = [Retrieved(chunk=c, score=1.0) for c in chunks[:6]]
-    history = [Turn(role="user", content=question), Turn(role="assistant", content=first.text)]
-    again = generator.generate(question, context, history)
-    assert statements(again.text)[0] != statements(first.text)[0]
-
-
-class CountingEmbeddings(Embeddings):
-    """The real model, counting the texts it is asked to embed."""
-
-    def __init__(self, inner: OnnxMiniLMEmbeddings) -> None:
-        self.inner = inner
-        self.embedded = 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.embedded += len(texts)
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
-
-
-def test_unit_embeddings_are_cached_and_plain_embeddings_work(
-    embeddings: OnnxMiniLMEmbeddings, ask: Ask, context_for: ContextFor
-) -> None:
-    counting = CountingEmbeddings(embeddings)  # no embed_array: the LangChain interface
-    generator = ExtractiveGenerator(counting)
-    question = QUESTIONS[0]
-    draft = generator.generate(question, context_for(question), [])
-    assert counting.embedded > 0
-    before = counting.embedded
-    generator.generate(question, context_for(question), [])
-    generator.generate("Which skills should I learn first?", context_for(question), [])
-    assert counting.embedded == before  # same chunks: every unit was cached
-    assert draft == ask(question)[1]
-
-
-def test_warm_up_embeds_everything_an_answer_needs(
-    embeddings: OnnxMiniLMEmbeddings, guides: dict[str, list[Chunk]], context_for: ContextFor
-) -> None:
-    counting = CountingEmbeddings(embeddings)
-    generator = ExtractiveGenerator(counting)
-    chunks = guides["backend-engineer-to-ai-engineer-roadmap.md"]
-    assert generator.warm_up(chunks) == counting.embedded > 0
-    assert generator.warm_up(chunks) == 0
-    warmed = counting.embedded
-    for question in QUESTIONS:
-        generator.generate(question, context_for(question, chunks), [])
-    assert counting.embedded == warmed  # every unit and heading was ready
-
-
-def test_statement_budget_is_respected(
-    embeddings: OnnxMiniLMEmbeddings, context_for: ContextFor
-) -> None:
-    generator = ExtractiveGenerator(embeddings, max_statements=2)
-    for question in QUESTIONS[:4]:
-        draft = generator.generate(question, context_for(question), [])
-        assert 1 <= len(MARKER.findall(draft.text)) <= 2 or DIFFER_LEAD in draft.text
-
-
-def test_latency_with_a_warm_cache(generator: ExtractiveGenerator, context_for: ContextFor) -> None:
-    """The generator's own share of an answer (context of 6 chunks, warm caches)."""
-    cases = [(q, context_for(q)) for q in QUESTIONS]
-    for question, context in cases:
-        generator.generate(question, context, [])
-    timings = []
-    for n in range(50):
-        question, context = cases[n % len(cases)]
-        start = time.perf_counter()
-        generator.generate(question, context, [])
-        timings.append((time.perf_counter() - start) * 1000)
-    median = statistics.median(timings)
-    print(
-        f"\nextractive generator, warm cache: median {median:.1f} ms, p90 "
-        f"{float(np.percentile(timings, 90)):.1f} ms over {len(timings)} answers"
+def test_no_context_or_a_weak_best_unit_refuses(generator: ExtractiveGenerator) -> None:
+    _, draft = generator.compose("How do I become a dentist?", [], [])
+    assert draft.refused and draft.citations == [] and draft.statements == []
+    assert draft.text == refusal_draft().text
+    strict = StatementScorer(
+        coef=generator.scorer.coef,
+        intercept=generator.scorer.intercept,
+        mean=generator.scorer.mean,
+        scale=generator.scorer.scale,
+        floor=1.01,  # nothing can reach it
     )
-    assert median < 25
+    picky = ExtractiveGenerator(generator.embeddings, generator.units, strict)
+    chunk = next(iter(generator.units._records))  # any stored chunk
+    assert chunk
+    _, draft = picky.compose("What skills do I need?", [], [])
+    assert draft.refused
+
+
+def test_features_are_finite_and_in_the_models_order(
+    generator: ExtractiveGenerator, context_for: ContextFor
+) -> None:
+    question = "What salary can I expect?"
+    candidates = generator.candidates(question, context_for(question))
+    rows = np.stack([c.features for c in candidates if c.features is not None])
+    assert rows.shape == (len(candidates), len(FEATURES)) and np.isfinite(rows).all()
+    model = json.loads((GENERATORS / "scorer_model.json").read_text())
+    assert model["features"] == list(FEATURES)
+    assert all(0.0 <= c.score <= 1.0 for c in candidates)
+
+
+def test_what_the_conversation_already_said_is_marked_repeated(
+    generator: ExtractiveGenerator, context_for: ContextFor
+) -> None:
+    question = "How long does the transition take?"
+    context = context_for(question)
+    first = generator.candidates(question, context)
+    said = first[0].unit.text
+    again = generator.candidates(question, context, [Turn(role="assistant", content=said)])
+    repeated = FEATURES.index("repeated")
+    marked = [c for c in again if c.features is not None and c.features[repeated]]
+    assert [c.unit.text for c in marked] == [said]
+
+
+def test_featurize_handles_no_candidates() -> None:
+    assert featurize(np.zeros(384, dtype=np.float32), "q", []).shape == (0, len(FEATURES))
+
+
+def test_a_model_fitted_on_other_features_is_a_clear_error() -> None:
+    model = json.loads((GENERATORS / "scorer_model.json").read_text())
+    model["features"] = [*model["features"][:-1], "something_else"]
+    with pytest.raises(ConfigError, match="fit_scorer"):
+        StatementScorer.from_dict(model)
+
+
+def test_the_committed_model_was_fitted_on_data() -> None:
+    model = json.loads((GENERATORS / "scorer_model.json").read_text())
+    assert model["fitted_on"], "scorer_model.json must come from fit_scorer, not hand-set"
+    assert len(model["fitted_on"]) >= 3  # the seeds and at least two external corpora
+    assert 0 < model["keep"] <= 1 and 0 <= model["floor"] < 1
+
+
+def test_the_generator_holds_no_corpus_wording() -> None:
+    """Its rules are about language and structure; nothing quotes one set of guides."""
+    sources = [p.read_text() for p in GENERATORS.glob("*.py")]
+    code = "\n".join(sources).lower()
+    for phrase in ("great news", "solutions architect", "documentation engineer", "backend"):
+        assert phrase not in code
+
+
+def _chunk(text: str, source: str = "g.md", section: str = "S") -> Chunk:
+    return Chunk(f"{source}:{section}", text, source, "Guide", section, 0, 10, text)
+
+
+def test_select_units_stops_at_the_limit_and_skips_near_duplicates() -> None:
+    scorer = StatementScorer(
+        coef=np.zeros(len(FEATURES)),
+        intercept=0.0,
+        mean=np.zeros(len(FEATURES)),
+        scale=np.ones(len(FEATURES)),
+        keep=0.1,
+        floor=0.0,
+    )
+    from coach.generators.sentences import split_units
+
+    text = "Learn Python well. Learn Python well! Build two projects. Ship one to production."
+    chunk = _chunk(text)
+    units = split_units(text, "S")
+    candidates = [
+        Candidate(u, chunk, 0, np.zeros(3, dtype=np.float32), score=1.0 - 0.1 * n)
+        for n, u in enumerate(units)
+    ]
+    chosen = select_units(candidates, scorer, 2)
+    assert [c.unit.text for c in chosen] == ["Learn Python well.", "Build two projects."]

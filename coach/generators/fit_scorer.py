@@ -1,0 +1,240 @@
+"""Fit the statement scorer on the dev halves of the evaluation corpora.
+
+    python -m coach.generators.fit_scorer            # fit on every corpus, write the model
+    python -m coach.generators.fit_scorer --report   # also leave-one-corpus-out figures
+
+A unit of the retrieved chunks is a positive for a question when it contains one of the
+question's key facts (verbatim, normalised). The model is a logistic regression over
+``features.FEATURES``; ``keep`` and ``floor`` are chosen on the same dev items. With
+``--report`` every corpus is also scored by a model fitted on the *other* corpora only, on
+its test half, so each figure comes from guides the model never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coach.generators.features import FEATURES, Candidate
+from coach.generators.scorer import MODEL_FILE, StatementScorer
+
+CORPORA = Path(__file__).resolve().parents[2] / "eval" / "corpora"
+KEEP_GRID = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
+STATEMENT_COST = 0.01  # fact recall a statement must buy to be worth a reader's time
+
+
+def normalise(text: str) -> str:
+    """Case, emphasis, dashes, quotes and spacing folded (the key-fact rule of the eval)."""
+    text = text.lower().replace("*", "").replace("`", "")
+    for a, b in (("–", "-"), ("—", "-"), ("‘", "'"), ("’", "'"), ("“", '"'), ("”", '"')):
+        text = text.replace(a, b)
+    return " ".join(text.split())
+
+
+def facts_in(text: str, key_facts: list[list[str]]) -> int:
+    flat = normalise(text)
+    return sum(any(normalise(alt) in flat for alt in fact) for fact in key_facts)
+
+
+@dataclass
+class Item:
+    """One question's candidates, with labels, as the scorer sees them."""
+
+    corpus: str
+    split: str
+    answerable: bool
+    key_facts: list[list[str]]
+    rows: np.ndarray
+    labels: np.ndarray
+    candidates: list[Candidate] = field(default_factory=list)
+    context_facts: int = 0
+
+
+def collect(corpus_dir: Path) -> list[Item]:
+    """Ingest a corpus into a temporary store and gather every golden item's candidates."""
+    from coach.factory import build
+    from coach.schema import Turn
+    from coach.settings import Settings
+    from ingest.pipeline import run_ingest
+
+    config = tomllib.loads((corpus_dir / "corpus.toml").read_text(encoding="utf-8"))
+    guides = (corpus_dir / config.get("guides", "guides")).resolve()
+    items: list[Item] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(_env_file=None, data_dir=Path(tmp))
+        parts = build(settings)
+        run_ingest([guides], parts.store, settings)
+        parts.coach.generator.units.load()  # type: ignore[attr-defined]
+        coach = parts.coach
+        generator = coach.generator
+        generator.scorer = StatementScorer.neutral()  # type: ignore[attr-defined]
+        for line in (corpus_dir / "golden.jsonl").read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            history = [Turn(**t) for t in record.get("history", [])]
+            queries, standalone = coach.queries_for(record["question"], history)
+            retrieval = coach.retriever.retrieve(queries)
+            found = generator.candidates(standalone, retrieval.context, history)  # type: ignore[attr-defined]
+            key_facts = record.get("key_facts") or []
+            rows = np.stack([c.features for c in found]) if found else np.zeros((0, len(FEATURES)))
+            labels = np.array([facts_in(c.unit.text, key_facts) > 0 for c in found])
+            context = " ".join(r.chunk.text for r in retrieval.context)
+            items.append(
+                Item(
+                    corpus=corpus_dir.name,
+                    split=record.get("split", "dev"),
+                    answerable=bool(record.get("answerable", True)),
+                    key_facts=key_facts,
+                    rows=rows,
+                    labels=labels,
+                    candidates=found,
+                    context_facts=facts_in(context, key_facts),
+                )
+            )
+    return items
+
+
+def fit(items: list[Item]) -> StatementScorer:
+    """A logistic regression on the labelled candidates of answerable items."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    usable = [i for i in items if i.answerable and i.key_facts and len(i.rows)]
+    x = np.concatenate([i.rows for i in usable])
+    y = np.concatenate([i.labels for i in usable])
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - scaler.mean_) / scale, y)
+    scorer = StatementScorer(
+        coef=model.coef_[0], intercept=float(model.intercept_[0]), mean=scaler.mean_, scale=scale
+    )
+    keep = choose_keep(scorer, usable)
+    floor = choose_floor(scorer, items)
+    return StatementScorer(
+        coef=scorer.coef,
+        intercept=scorer.intercept,
+        mean=scorer.mean,
+        scale=scorer.scale,
+        keep=keep,
+        floor=floor,
+    )
+
+
+def selected_text(scorer: StatementScorer, item: Item) -> tuple[str, int]:
+    """What the generator's selection would quote for the item, and how many statements."""
+    from coach.generators.extractive import select_units
+
+    probs = scorer.probabilities(item.rows)
+    for c, p in zip(item.candidates, probs, strict=True):
+        c.score = float(p)
+    chosen = select_units(item.candidates, scorer, scorer.max_statements)
+    return " ".join(c.unit.display for c in chosen), len(chosen)
+
+
+def fact_recall(scorer: StatementScorer, items: list[Item]) -> tuple[float, float, float]:
+    """Fact recall of the selections, retention against the context, mean statements."""
+    found = total = in_context = statements = 0
+    for item in items:
+        text, n = selected_text(scorer, item)
+        found += facts_in(text, item.key_facts)
+        total += len(item.key_facts)
+        in_context += item.context_facts
+        statements += n
+    return found / max(total, 1), found / max(in_context, 1), statements / max(len(items), 1)
+
+
+def choose_keep(scorer: StatementScorer, items: list[Item]) -> float:
+    best, chosen = -1.0, KEEP_GRID[0]
+    for keep in KEEP_GRID:
+        trial = StatementScorer(
+            scorer.coef, scorer.intercept, scorer.mean, scorer.scale, keep=keep, floor=0.0
+        )
+        recall, _, statements = fact_recall(trial, items)
+        value = recall - STATEMENT_COST * statements
+        if value > best:
+            best, chosen = value, keep
+    return chosen
+
+
+def choose_floor(scorer: StatementScorer, items: list[Item]) -> float:
+    """The highest floor under which no answerable dev item's best unit falls (5% slack)."""
+    best = sorted(
+        float(scorer.probabilities(i.rows).max()) for i in items if i.answerable and len(i.rows)
+    )
+    if not best:
+        return 0.0
+    return round(best[int(len(best) * 0.05)] * 0.9, 4)
+
+
+def auc(scorer: StatementScorer, items: list[Item]) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    usable = [i for i in items if i.answerable and i.key_facts and len(i.rows)]
+    y = np.concatenate([i.labels for i in usable])
+    p = np.concatenate([scorer.probabilities(i.rows) for i in usable])
+    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+
+
+def report_row(name: str, scorer: StatementScorer, items: list[Item]) -> dict[str, Any]:
+    usable = [i for i in items if i.answerable and i.key_facts]
+    recall, retention, statements = fact_recall(scorer, usable)
+    return {
+        "corpus": name,
+        "items": len(usable),
+        "unit_auc": round(auc(scorer, usable), 3),
+        "fact_recall": round(recall, 3),
+        "retention": round(retention, 3),
+        "statements": round(statements, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpora", type=Path, default=CORPORA)
+    parser.add_argument("--report", action="store_true", help="leave-one-corpus-out figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name(MODEL_FILE))
+    args = parser.parse_args()
+    dirs = sorted(p.parent for p in args.corpora.glob("*/corpus.toml"))
+    if not dirs:
+        raise SystemExit(f"No corpora under {args.corpora} (each needs a corpus.toml).")
+    data = {d.name: collect(d) for d in dirs}
+    dev = [i for items in data.values() for i in items if i.split == "dev"]
+    scorer = fit(dev)
+    rows = []
+    if args.report:
+        for name, items in data.items():
+            others = [i for n, its in data.items() if n != name for i in its if i.split == "dev"]
+            held_out = fit(others)
+            test = [i for i in items if i.split == "test"]
+            rows.append({**report_row(name, held_out, test), "fitted_on": "other corpora"})
+            rows.append({**report_row(name, scorer, test), "fitted_on": "all dev halves"})
+        for row in rows:
+            print(json.dumps(row))
+    info = {
+        "version": 1,
+        "fitted_on": {n: sum(i.split == "dev" for i in its) for n, its in data.items()},
+        "leave_one_corpus_out": rows,
+    }
+    model = StatementScorer(
+        scorer.coef,
+        scorer.intercept,
+        scorer.mean,
+        scorer.scale,
+        scorer.keep,
+        scorer.floor,
+        info=info,
+    )
+    args.out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
+    print(f"Wrote {args.out} (keep={model.keep}, floor={model.floor})")
+
+
+if __name__ == "__main__":
+    main()

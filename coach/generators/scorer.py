@@ -1,0 +1,90 @@
+"""The fitted statement scorer: a logistic regression over ``features.FEATURES``.
+
+Its weights and the selection thresholds live in ``scorer_model.json``, written by
+``python -m coach.generators.fit_scorer`` from the dev halves of the evaluation corpora.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+
+from coach.errors import ConfigError
+from coach.generators.features import FEATURES
+
+MODEL_FILE = "scorer_model.json"
+
+
+@dataclass(frozen=True)
+class StatementScorer:
+    """P(unit carries a key fact of the question) and the thresholds that use it."""
+
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    keep: float = 0.5  # a unit is quoted when its probability is at least keep × the best
+    floor: float = 0.05  # below this best probability nothing answers: refuse
+    max_statements: int = 8
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def neutral(cls) -> StatementScorer:
+        """Every unit alike (for gathering features before any model is fitted)."""
+        n = len(FEATURES)
+        return cls(coef=np.zeros(n), intercept=0.0, mean=np.zeros(n), scale=np.ones(n))
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return np.zeros(0)
+        z = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(FEATURES),
+            "coef": [round(float(x), 6) for x in self.coef],
+            "intercept": round(self.intercept, 6),
+            "mean": [round(float(x), 6) for x in self.mean],
+            "scale": [round(float(x), 6) for x in self.scale],
+            "keep": self.keep,
+            "floor": self.floor,
+            "max_statements": self.max_statements,
+            **self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StatementScorer:
+        if list(data.get("features", [])) != list(FEATURES):
+            raise ConfigError(
+                f"{MODEL_FILE} was fitted on other features; refit it with "
+                "`python -m coach.generators.fit_scorer`."
+            )
+        extra = {
+            k: v
+            for k, v in data.items()
+            if k not in {"features", "coef", "intercept", "mean", "scale", "keep", "floor"}
+            and k != "max_statements"
+        }
+        return cls(
+            coef=np.asarray(data["coef"], dtype=np.float64),
+            intercept=float(data["intercept"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            keep=float(data["keep"]),
+            floor=float(data["floor"]),
+            max_statements=int(data.get("max_statements", 8)),
+            info=extra,
+        )
+
+
+@cache
+def default_scorer() -> StatementScorer:
+    """The committed model."""
+    text = (files("coach") / "generators" / MODEL_FILE).read_text(encoding="utf-8")
+    return StatementScorer.from_dict(json.loads(text))
