@@ -274,7 +274,7 @@ def slack() -> None:
 def _register_eval() -> None:
     from eval.command import eval_command
 
-    app.command("eval", help="Score the coach against a golden Q&A set (and a baseline).")(
+    app.command("eval", help="Score the coach on the eval corpora or a golden set, vs a baseline.")(
         friendly_errors(eval_command)
     )
 

@@ -1,8 +1,9 @@
-"""``coach eval``: run the golden set through the coach and the baseline, score, report, gate.
+"""``coach eval``: run golden sets through the coach and the baseline, score, report, gate.
 
-The coach under test is built from the current settings but over a private, freshly
-ingested copy of the guides in a temporary directory, so a run is reproducible and leaves
-the user's store and conversation history untouched.
+Each corpus (eval/corpora/<name>/) is ingested into a private temporary data directory (a
+fresh Chroma and SQLite, removed afterwards), so a run is reproducible and leaves the user's
+store and conversation history untouched. ``--golden PATH`` scores any golden file over the
+configured guides (COACH_SEEDS_DIR) the same way.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -22,7 +24,8 @@ from rich.console import Console
 from coach.errors import InputError
 from coach.progress import progress_bar
 from coach.settings import Settings
-from eval.golden import DEFAULT_GOLDEN, GoldenSet, check_sources, load_golden
+from eval.corpus import CORPORA_DIR, Corpus, guide_files, guide_texts, load_corpus_golden, select
+from eval.golden import GoldenSet, check_key_facts, check_sources, load_golden
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from eval.harness import Record
     from eval.ragas_metrics import JudgeRagas
 
-COMMITTED_SUMMARY = Path(__file__).parent / "baseline" / "summary.json"
+BASELINES_DIR = Path(__file__).parent / "baseline"
 DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.toml")
 RUNS_DIR = Path("eval-runs")
 COACH_KNOBS = {
@@ -50,6 +53,8 @@ COACH_KNOBS = {
     "answer_sentences",
 }
 OUTPUT_FILES = ("results.jsonl", "summary.json", "report.md", "report.html")
+COMBINED_FILES = ("summary.json", "report.md")
+Split = Literal["dev", "test", "all"]
 
 console = Console()
 errors = Console(stderr=True)
@@ -57,10 +62,19 @@ errors = Console(stderr=True)
 
 @dataclass
 class EvalOutcome:
-    """What a run produced and where it was written."""
+    """What a run over one golden set produced and where it was written."""
 
     summary: dict[str, Any]
     records: list[Record]
+    out_dir: Path
+
+
+@dataclass
+class MultiOutcome:
+    """A run over several corpora: one outcome each, and the combined summary."""
+
+    corpora: dict[str, EvalOutcome]
+    summary: dict[str, Any]
     out_dir: Path
 
 
@@ -68,7 +82,12 @@ def _ticker(progress: Progress | None, label: str, total: int) -> Any:
     if progress is None:
         return None
     task = progress.add_task(label, total=total)
-    return lambda: progress.advance(task)
+
+    def tick(latency_ms: float | None) -> None:
+        shown = f"{label} · {latency_ms:.0f} ms" if latency_ms is not None else label
+        progress.update(task, advance=1, description=shown)
+
+    return tick
 
 
 def evaluate(
@@ -79,9 +98,11 @@ def evaluate(
     judge: JudgeRagas | None = None,
     judge_model: str | None = None,
     progress: Progress | None = None,
+    corpus: str | None = None,
+    split: str = "all",
 ) -> tuple[dict[str, Any], list[Record]]:
     """Run and score the coach (and the baseline) over ``golden``; the summary and records."""
-    from coach.generators.extractive import ExtractiveGenerator
+    from coach.factory import make_generator
     from eval.harness import (
         BASELINE,
         COACH,
@@ -99,6 +120,7 @@ def evaluate(
     store = parts.store
     chunks = store.all_chunks()
     check_sources(golden, {c.source for c in chunks})
+    prefix = f"{corpus}: " if corpus else ""
 
     def coach_reference(sources: Sequence[str]) -> list[Chunk]:
         wanted = set(sources)
@@ -110,7 +132,7 @@ def evaluate(
             k=parts.settings.top_k,
             description="hybrid retrieval (vector + BM25, fused, diversified), history-aware "
             f"queries, coverage refusals, {parts.coach.generator.mode} answers",
-            records=run_coach(parts.coach, items, _ticker(progress, "coach", len(items))),
+            records=run_coach(parts.coach, items, _ticker(progress, f"{prefix}coach", len(items))),
             reference_chunks=coach_reference,
             chunks=len(chunks),
             config=parts.settings.model_dump(include=COACH_KNOBS)
@@ -118,11 +140,12 @@ def evaluate(
         )
     ]
     if with_baseline:
+        # The baseline always answers offline, with the coach's extractive generator (shared
+        # when the coach runs it, so its sentence-embedding cache is reused).
         generator = parts.coach.generator
-        if not isinstance(generator, ExtractiveGenerator):
-            generator = ExtractiveGenerator(
-                store.embeddings, parts.units, max_statements=parts.settings.answer_sentences
-            )
+        if generator.mode != "extractive":
+            offline = parts.settings.model_copy(update={"generator": "extractive"})
+            generator = make_generator(offline, store.embeddings, parts.units)
         baseline = BaselineRag(guides, store.embeddings, generator)
         try:
             runs.append(
@@ -132,7 +155,7 @@ def evaluate(
                     description="LangChain RecursiveCharacterTextSplitter(1000/200) + Chroma "
                     "similarity_search top-4 on the raw question, same extractive generator",
                     records=run_baseline(
-                        baseline, items, _ticker(progress, "baseline", len(items))
+                        baseline, items, _ticker(progress, f"{prefix}baseline", len(items))
                     ),
                     reference_chunks=baseline.chunks_of,
                     chunks=len(baseline.chunks),
@@ -146,13 +169,20 @@ def evaluate(
         finally:
             baseline.close()
     total = sum(len(r.records) for r in runs)
-    score_runs(runs, OfflineRagas(), judge, _ticker(progress, "scoring", total))
-    summary = summarise(golden, runs, time.perf_counter() - started, judge_model)
+    score_runs(runs, OfflineRagas(), judge, _ticker(progress, f"{prefix}scoring", total))
+    summary = summarise(
+        golden, runs, time.perf_counter() - started, judge_model, corpus=corpus, split=split
+    )
     records = [r for run in runs for r in run.records]
     return summary, records
 
 
-def load_previous(path: Path = COMMITTED_SUMMARY) -> dict[str, Any] | None:
+def baseline_summary_path(corpus: str, baselines_dir: Path = BASELINES_DIR) -> Path:
+    """Where a corpus's committed summary lives: eval/baseline/<corpus>/summary.json."""
+    return baselines_dir / corpus / "summary.json"
+
+
+def load_previous(path: Path) -> dict[str, Any] | None:
     """The committed summary to compare against, if there is one."""
     if not path.is_file():
         return None
@@ -199,58 +229,150 @@ def default_out_dir() -> Path:
     return candidate
 
 
-def run_eval(
-    settings: Settings,
-    golden_path: Path | None = None,
-    out: Path | None = None,
-    with_baseline: bool = True,
-    show_progress: bool = True,
-) -> EvalOutcome:
-    """Build a private coach over the seed guides, evaluate it, write the four files."""
+@contextmanager
+def private_coach(
+    settings: Settings, guides_dir: Path, progress: Progress | None
+) -> Iterator[Parts]:
+    """A coach over a fresh ingest of ``guides_dir`` in a temporary data dir, removed after."""
     from coach.factory import build
-    from eval.plain_rag import guide_files
-    from eval.ragas_metrics import make_judge
     from ingest.pipeline import run_ingest
 
-    started = time.perf_counter()
-    golden = load_golden(golden_path or DEFAULT_GOLDEN)
-    out_dir = out or default_out_dir()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out {out_dir} is a file; pass a directory.")
-    seeds = settings.seeds_dir
-    if not seeds.is_dir():
-        raise InputError(f"No guides folder at {seeds}; set COACH_SEEDS_DIR.")
-    guides = guide_files(seeds)
-    previous = load_previous()
+    if not guides_dir.is_dir():
+        raise InputError(f"No guides folder at {guides_dir}; set COACH_SEEDS_DIR.")
     with tempfile.TemporaryDirectory(prefix="coach-eval-") as workdir:
         private = settings.model_copy(
             update={"data_dir": Path(workdir) / ".coach", "chroma_url": None, "database_url": None}
         )
         parts = build(private)
         try:
-            judge = make_judge(settings, parts.store.embeddings)
-            with progress_bar(show_progress) as progress:
-                ingested = run_ingest([seeds], parts.store, private, progress=progress)
-                if not ingested.ok:
-                    problems = "; ".join(e.message for e in ingested.errors)
-                    raise InputError(f"Cannot evaluate: ingesting {seeds} failed: {problems}")
-                parts.coach.warm_up()  # latencies measure answers, not first-use loading
-                summary, records = evaluate(
-                    golden,
-                    parts,
-                    guides,
-                    with_baseline=with_baseline,
-                    judge=judge,
-                    judge_model=settings.judge_model if judge else None,
-                    progress=progress,
-                )
+            ingested = run_ingest([guides_dir], parts.store, private, progress=progress)
+            if not ingested.ok:
+                problems = "; ".join(e.message for e in ingested.errors)
+                raise InputError(f"Cannot evaluate: ingesting {guides_dir} failed: {problems}")
+            parts.coach.warm_up()  # as a server does: latencies measure answers, not loading
+            yield parts
         finally:
             parts.history.engine.dispose()
-    summary["runtime_seconds"] = round(time.perf_counter() - started, 2)  # index builds too
+
+
+def evaluate_guides(
+    settings: Settings,
+    golden: GoldenSet,
+    guides_dir: Path,
+    out_dir: Path,
+    previous: dict[str, Any] | None,
+    with_baseline: bool,
+    progress: Progress | None,
+    corpus: str | None = None,
+    split: str = "all",
+) -> EvalOutcome:
+    """Ingest ``guides_dir`` privately, evaluate ``golden`` on it, write the four files."""
+    from eval.ragas_metrics import make_judge
+
+    started = time.perf_counter()
+    if not golden.items:
+        raise InputError(f"{golden.path}: no items in split '{split}'.")
+    guides = guide_files(guides_dir) if guides_dir.is_dir() else []
+    with private_coach(settings, guides_dir, progress) as parts:
+        judge = make_judge(settings, parts.store.embeddings)
+        summary, records = evaluate(
+            golden,
+            parts,
+            guides,
+            with_baseline=with_baseline,
+            judge=judge,
+            judge_model=settings.judge_model if judge else None,
+            progress=progress,
+            corpus=corpus,
+            split=split,
+        )
+    summary["runtime_seconds"] = round(time.perf_counter() - started, 2)  # ingest included
     if previous and previous.get("golden", {}).get("items") != summary["golden"]["items"]:
         summary["previous_note"] = "the committed summary covers a different golden set"
     write_outputs(out_dir, summary, records, previous)
     return EvalOutcome(summary=summary, records=records, out_dir=out_dir)
+
+
+def _check_out(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir} is a file; pass a directory.")
+
+
+def run_eval(
+    settings: Settings,
+    golden_path: Path,
+    out: Path | None = None,
+    with_baseline: bool = True,
+    show_progress: bool = True,
+    split: Split = "all",
+) -> EvalOutcome:
+    """Evaluate any golden file over the configured guides (COACH_SEEDS_DIR)."""
+    golden = load_golden(golden_path)
+    seeds = settings.seeds_dir
+    if golden.has_key_facts and seeds.is_dir():
+        check_key_facts(golden, guide_texts(seeds))
+    out_dir = out or default_out_dir()
+    _check_out(out_dir)
+    with progress_bar(show_progress) as progress:
+        return evaluate_guides(
+            settings,
+            golden.select(split),
+            seeds,
+            out_dir,
+            previous=None,
+            with_baseline=with_baseline,
+            progress=progress,
+            split=split,
+        )
+
+
+def run_corpora(
+    settings: Settings,
+    corpora: Sequence[Corpus],
+    out: Path | None = None,
+    split: Split = "test",
+    with_baseline: bool = True,
+    show_progress: bool = True,
+    baselines_dir: Path = BASELINES_DIR,
+) -> MultiOutcome:
+    """Evaluate each corpus on one split; per-corpus files in out/<name>/, combined in out/."""
+    from eval.report import render_combined
+
+    started = time.perf_counter()
+    goldens = {c.name: load_corpus_golden(c) for c in corpora}  # every error before any run
+    out_dir = out or default_out_dir()
+    _check_out(out_dir)
+    outcomes: dict[str, EvalOutcome] = {}
+    with progress_bar(show_progress) as progress:
+        for corpus in corpora:
+            outcomes[corpus.name] = evaluate_guides(
+                settings,
+                goldens[corpus.name].select(split),
+                corpus.guides_dir,
+                out_dir / corpus.name,
+                previous=load_previous(baseline_summary_path(corpus.name, baselines_dir)),
+                with_baseline=with_baseline,
+                progress=progress,
+                corpus=corpus.name,
+                split=split,
+            )
+    combined = {
+        "version": 2,
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "split": split,
+        "runtime_seconds": round(time.perf_counter() - started, 2),
+        "corpora": {name: o.summary for name, o in outcomes.items()},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(
+        json.dumps(combined, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
+    previous = {
+        name: load_previous(baseline_summary_path(name, baselines_dir)) for name in outcomes
+    }
+    (out_dir / "report.md").write_text(render_combined(combined, previous), encoding="utf-8")
+    return MultiOutcome(corpora=outcomes, summary=combined, out_dir=out_dir)
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -262,7 +384,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     from eval.report import fmt, fmt_delta, verdict
 
     systems = summary["systems"]
-    table = Table(title=f"{summary['golden']['items']} items, {summary['runtime_seconds']:.1f} s")
+    name = f"{summary['corpus']}: " if summary.get("corpus") else ""
+    split = summary["golden"].get("split", "all")
+    table = Table(
+        title=f"{name}{summary['golden']['items']} items ({split} split), "
+        f"{summary['runtime_seconds']:.1f} s"
+    )
     table.add_column("Metric")
     table.add_column("Coach", justify="right")
     if BASELINE in systems:
@@ -280,10 +407,34 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def eval_command(
+    corpus: Annotated[
+        str | None,
+        typer.Option(
+            "--corpus",
+            help="A corpus of eval/corpora/ by name, or 'all' (the default without --golden).",
+        ),
+    ] = None,
+    split: Annotated[
+        Split | None,
+        typer.Option("--split", help="Items to run: test (default for corpora), dev, or all."),
+    ] = None,
+    generator: Annotated[
+        Literal["extractive", "llm"] | None,
+        typer.Option(
+            "--generator",
+            help="Answer generator to evaluate (default: COACH_GENERATOR); llm calls "
+            "OPENAI_BASE_URL / OPENAI_API_KEY.",
+        ),
+    ] = None,
+    corpora_dir: Annotated[
+        Path | None,
+        typer.Option("--corpora-dir", help="Where the corpora are; default: eval/corpora/."),
+    ] = None,
     golden: Annotated[
         Path | None,
         typer.Option(
-            "--golden", help="Golden set (JSONL); default: the bundled eval/golden.jsonl."
+            "--golden",
+            help="Any golden set (JSONL), scored over COACH_SEEDS_DIR instead of a corpus.",
         ),
     ] = None,
     out: Annotated[
@@ -296,23 +447,37 @@ def eval_command(
     ] = True,
     gate: Annotated[
         bool,
-        typer.Option("--gate", help="Exit 1 when a metric misses eval/thresholds.toml or is NaN."),
+        typer.Option(
+            "--gate", help="Exit 1 when a corpus misses eval/thresholds.toml or has a NaN."
+        ),
     ] = False,
 ) -> None:
-    """Evaluate the coach on a golden set (vs a plain RAG baseline) and write a report."""
-    from eval.gate import check, load_thresholds
+    """Evaluate the coach on corpora or a golden set (vs a plain RAG baseline); write reports."""
+    from eval.gate import check_corpora, load_thresholds
 
+    if golden is not None and corpus is not None:
+        raise InputError("Pass --corpus or --golden, not both.")
+    if golden is not None and gate:
+        raise InputError("--gate checks corpora against eval/thresholds.toml; drop --golden.")
+    settings = Settings()  # read from the environment
+    if generator is not None:
+        settings = settings.model_copy(update={"generator": generator})
     thresholds = load_thresholds(DEFAULT_THRESHOLDS) if gate else None
-    outcome = run_eval(
-        Settings(),  # read from the environment
-        golden,
-        out,
-        with_baseline=baseline,
+    if golden is not None:
+        outcome = run_eval(settings, golden, out, with_baseline=baseline, split=split or "all")
+        print_summary(outcome.summary)
+        console.print(f"Wrote {', '.join(OUTPUT_FILES)} to {outcome.out_dir}")
+        return
+    corpora = select(corpus or "all", corpora_dir or CORPORA_DIR)
+    multi = run_corpora(settings, corpora, out, split=split or "test", with_baseline=baseline)
+    for single in multi.corpora.values():
+        print_summary(single.summary)
+    console.print(
+        f"Wrote {', '.join(COMBINED_FILES)} to {multi.out_dir} and "
+        f"{', '.join(OUTPUT_FILES)} to {multi.out_dir}/<corpus>/"
     )
-    print_summary(outcome.summary)
-    console.print(f"Wrote {', '.join(OUTPUT_FILES)} to {outcome.out_dir}")
     if thresholds is not None:
-        result = check(outcome.summary, thresholds)
+        result = check_corpora(multi.summary, thresholds)
         result.print(console)
         if not result.ok:
             raise typer.Exit(1)

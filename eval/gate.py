@@ -1,10 +1,13 @@
-"""The quality gate: the coach's summary against eval/thresholds.toml.
+"""The quality gate: each corpus's coach metrics against its tables in eval/thresholds.toml.
 
-A metric under its minimum (or over its maximum) fails, and so does any NaN. Metrics that
-were not run (the LLM judge without a judge model) are skipped and said so.
+A metric under its minimum (or over its maximum) fails, and so does any NaN; so does a
+corpus without thresholds. Metrics that were not run (the LLM judge without a judge model)
+are skipped and said so.
 
-    python -m eval.gate                      # run the eval on eval/golden.jsonl, then gate
-    python -m eval.gate --summary S.json     # gate an existing summary
+    python -m eval.gate                    # every corpus of eval/corpora/, test split, then gate
+    python -m eval.gate --summary S.json   # gate an existing (combined or single) summary
+    python -m eval.gate --write-baseline   # run, commit-ready baselines in eval/baseline/<corpus>/
+                                           # and thresholds for corpora that have none
 """
 
 from __future__ import annotations
@@ -22,9 +25,27 @@ from rich.console import Console
 from rich.markup import escape
 
 from coach.errors import CoachError, InputError
-from eval.metrics import NAN, NOT_RUN, SPECS
+from eval.metrics import NAN, NOT_RUN, SPECS, is_number
 
 DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.toml")
+# The metrics --write-baseline sets thresholds for, just under the measured values.
+GATED_MIN = (
+    "fact_recall",
+    "context_fact_recall",
+    "retention",
+    "hit_rate",
+    "source_recall_at_k",
+    "mrr",
+    "citation_validity",
+    "cites_expected_source",
+    "refusal_accuracy",
+    "refuses_unanswerable",
+    "answers_answerable",
+    "rouge_l",
+)
+GATED_MAX = ("latency_p50_ms", "latency_p95_ms")
+MIN_MARGIN = 0.02  # a min threshold sits this far under the measured value (rounded down)
+LATENCY_FLOOR_MS = {"latency_p50_ms": 1500.0, "latency_p95_ms": 5000.0}  # a shared 2-core box
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,9 @@ class Bound:
 
     def describe(self) -> str:
         return f"{'≥' if self.kind == 'min' else '≤'} {self.limit:g}"
+
+
+Thresholds = dict[str, list[Bound]]  # corpus name -> its bounds
 
 
 @dataclass
@@ -63,25 +87,37 @@ class GateResult:
         console.print(f"{verdict}: {len(self.passed)} passed, {len(self.failures)} failed.")
 
 
-def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> list[Bound]:
-    """``[min]`` and ``[max]`` tables of metric = limit; unknown metrics are an InputError."""
+def _bounds(table: Any, where: str) -> list[Bound]:
+    """The bounds of one corpus's ``{"min": {...}, "max": {...}}`` table."""
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: expected [{where}.min] and [{where}.max] tables.")
+    bounds = []
+    for kind, limits in table.items():
+        if kind not in ("min", "max") or not isinstance(limits, dict):
+            raise InputError(f"{where}: unexpected '{kind}'; use [{where}.min] and [{where}.max].")
+        for metric, limit in limits.items():
+            if metric not in SPECS:
+                raise InputError(f"{where}: unknown metric '{metric}' in [{where}.{kind}].")
+            if not isinstance(limit, int | float) or isinstance(limit, bool):
+                raise InputError(f"{where}: [{where}.{kind}] {metric} must be a number.")
+            bounds.append(Bound(metric, float(limit), kind))
+    return bounds
+
+
+def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> Thresholds:
+    """One ``[<corpus>.min]`` / ``[<corpus>.max]`` pair of tables per corpus."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise InputError(f"Thresholds file not found: {path}.") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML ({exc}).") from exc
-    bounds = []
-    for kind, table in data.items():
-        if kind not in ("min", "max") or not isinstance(table, dict):
-            raise InputError(f"{path}: unexpected '{kind}'; use [min] and [max] tables.")
-        for metric, limit in table.items():
-            if metric not in SPECS:
-                raise InputError(f"{path}: unknown metric '{metric}' in [{kind}].")
-            if not isinstance(limit, int | float) or isinstance(limit, bool):
-                raise InputError(f"{path}: [{kind}] {metric} must be a number.")
-            bounds.append(Bound(metric, float(limit), kind))
-    return bounds
+    if "min" in data or "max" in data:
+        raise InputError(
+            f"{path}: thresholds are per corpus; "
+            "rename [min]/[max] to [<corpus>.min]/[<corpus>.max]."
+        )
+    return {corpus: _bounds(table, corpus) for corpus, table in data.items()}
 
 
 def _is_nan(value: Any) -> bool:
@@ -116,42 +152,147 @@ def check(summary: dict[str, Any], bounds: Sequence[Bound], system: str = "coach
     return result
 
 
+def check_corpora(combined: dict[str, Any], thresholds: Thresholds) -> GateResult:
+    """Every corpus of a combined summary against its own bounds (missing bounds fail)."""
+    result = GateResult()
+    corpora = combined.get("corpora")
+    if not isinstance(corpora, dict) or not corpora:
+        result.failures.append("the summary holds no corpus")
+        return result
+    for name, summary in corpora.items():
+        bounds = thresholds.get(name)
+        if bounds is None:
+            result.failures.append(
+                f"{name}: no thresholds; add [{name}.min] and [{name}.max] to "
+                "eval/thresholds.toml (python -m eval.gate --write-baseline proposes them)"
+            )
+            continue
+        one = check(summary, bounds)
+        result.failures += [f"{name}: {line}" for line in one.failures]
+        result.passed += [f"{name}: {line}" for line in one.passed]
+        result.skipped += [f"{name}: {line}" for line in one.skipped]
+    return result
+
+
+def _floor(value: float, places: int = 2) -> float:
+    return math.floor(value * 10**places) / 10**places
+
+
+def propose_thresholds(summary: dict[str, Any]) -> str:
+    """TOML tables for one corpus: just under its coach's numbers, latency generous."""
+    name = summary.get("corpus") or "corpus"
+    metrics = summary["systems"]["coach"]["metrics"]
+    lines = [f"[{name}.min]"]
+    for metric in GATED_MIN:
+        value = metrics.get(metric)
+        if is_number(value):
+            lines.append(f"{metric} = {max(0.0, _floor(float(value) - MIN_MARGIN)):g}")
+    lines += ["", f"[{name}.max]"]
+    for metric in GATED_MAX:
+        value = metrics.get(metric)
+        if is_number(value):
+            limit = max(LATENCY_FLOOR_MS[metric], 5 * float(value))
+            lines.append(f"{metric} = {math.ceil(limit / 100) * 100}")
+    return "\n".join(lines) + "\n"
+
+
+def write_baselines(
+    combined: dict[str, Any],
+    out_dir: Path,
+    thresholds_path: Path,
+    console: Console,
+    baselines_dir: Path | None = None,
+) -> None:
+    """Copy each corpus's run into eval/baseline/<corpus>/; add thresholds where missing."""
+    import shutil
+
+    from eval.command import BASELINES_DIR
+
+    target_root = baselines_dir or BASELINES_DIR
+    existing = load_thresholds(thresholds_path) if thresholds_path.is_file() else {}
+    added = []
+    for name, summary in combined["corpora"].items():
+        target = target_root / name
+        target.mkdir(parents=True, exist_ok=True)
+        for file in ("summary.json", "results.jsonl", "report.md"):
+            shutil.copyfile(out_dir / name / file, target / file)
+        console.print(f"Baseline written: {target}/summary.json")
+        if name not in existing:
+            added.append(propose_thresholds(summary))
+            console.print(f"Thresholds added for {name} (just under today's numbers).")
+    if added:
+        before = thresholds_path.read_text(encoding="utf-8") if thresholds_path.is_file() else ""
+        text = before.rstrip("\n") + ("\n\n" if before.strip() else "") + "\n".join(added)
+        thresholds_path.write_text(text, encoding="utf-8")
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"Cannot read summary {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path} is not a summary.json.")
+    if "corpora" not in data:  # one corpus's summary
+        data = {"corpora": {data.get("corpus") or "seeds": data}}
+    return data
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Gate a summary (or run the eval first); 0 when it passes, 1 when not, 2 on errors."""
-    parser = argparse.ArgumentParser(prog="python -m eval.gate", description=__doc__)
+    """Gate every corpus (or a summary); 0 when it passes, 1 when not, 2 on errors."""
+    parser = argparse.ArgumentParser(
+        prog="python -m eval.gate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--summary", type=Path, help="A summary.json to check (no eval run).")
-    parser.add_argument("--golden", type=Path, help="Golden set to run (default: the bundled).")
-    parser.add_argument("--out", type=Path, help="Where the run writes its report.")
+    parser.add_argument("--corpus", default="all", help="A corpus name, or all (default).")
+    parser.add_argument("--corpora-dir", type=Path, help="Where the corpora are.")
+    parser.add_argument("--out", type=Path, help="Where the run writes its reports.")
     parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
+    parser.add_argument("--no-baseline", action="store_true", help="Skip the baseline system.")
+    parser.add_argument(
+        "--write-baseline",
+        action="store_true",
+        help="Store the run as eval/baseline/<corpus>/ and add thresholds for new corpora.",
+    )
     parser.add_argument("--quiet", action="store_true", help="No progress bar.")
     args = parser.parse_args(argv)
     console = Console()
     try:
-        bounds = load_thresholds(args.thresholds)
+        if args.write_baseline and (args.no_baseline or args.summary):
+            raise InputError(
+                "--write-baseline runs every system afresh; drop --no-baseline/--summary."
+            )
         if args.summary:
-            import json
-
-            try:
-                summary = json.loads(args.summary.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise InputError(f"Cannot read summary {args.summary}: {exc}") from exc
+            combined = _read_summary(args.summary)
         else:
             from coach.settings import Settings
-            from eval.command import print_summary, run_eval
+            from eval.command import print_summary, run_corpora
+            from eval.corpus import CORPORA_DIR, select
 
-            outcome = run_eval(
+            corpora = select(args.corpus, args.corpora_dir or CORPORA_DIR)
+            outcome = run_corpora(
                 Settings(),  # read from the environment
-                args.golden,
+                corpora,
                 args.out,
+                split="test",
+                with_baseline=not args.no_baseline,
                 show_progress=not args.quiet,
             )
-            print_summary(outcome.summary)
-            console.print(f"Report: {outcome.out_dir / 'report.html'}")
-            summary = outcome.summary
+            for single in outcome.corpora.values():
+                print_summary(single.summary)
+            console.print(f"Report: {outcome.out_dir / 'report.md'}")
+            combined = outcome.summary
+            if args.write_baseline:
+                write_baselines(combined, outcome.out_dir, args.thresholds, console)
+        thresholds = load_thresholds(args.thresholds)
     except CoachError as exc:
         Console(stderr=True).print(f"[bold red]Error:[/] {escape(str(exc))}")
         return 2
-    result = check(summary, bounds)
+    result = check_corpora(combined, thresholds)
     result.print(console)
     return 0 if result.ok else 1
 

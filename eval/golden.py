@@ -1,4 +1,8 @@
-"""The golden set: one question a line with its ideal answer and the guides it draws on."""
+"""The golden set: one question a line with its ideal answer and the guides it draws on.
+
+``key_facts`` and ``split`` are optional here, so any JSONL file works with ``--golden``;
+a corpus (eval/corpus.py) requires and checks them.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from coach.errors import InputError
+from eval.facts import KeyFact, missing_facts
 
-DEFAULT_GOLDEN = Path(__file__).with_name("golden.jsonl")
 ROLES = ("user", "assistant")
+SPLITS = ("dev", "test")
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,10 @@ class GoldenItem:
     sources: tuple[str, ...]
     answerable: bool
     history: tuple[HistoryTurn, ...] = ()
-    kind: str = ""  # optional grouping for the report ("fact", "multi_turn", …)
+    kind: str = ""  # optional grouping for the report ("fact", "follow_up", …)
     line: int = 0
+    key_facts: tuple[KeyFact, ...] = ()
+    split: str | None = None  # "dev", "test", or None when the file has no split
 
     @property
     def is_multi_turn(self) -> bool:
@@ -49,6 +56,16 @@ class GoldenSet:
     @property
     def sources(self) -> set[str]:
         return {s for item in self.items for s in item.sources}
+
+    @property
+    def has_key_facts(self) -> bool:
+        return any(item.key_facts for item in self.items)
+
+    def select(self, split: str) -> GoldenSet:
+        """The items of one split ("dev" or "test"); "all", or a file without splits: all."""
+        if split == "all" or all(item.split is None for item in self.items):
+            return GoldenSet(path=self.path, items=list(self.items))
+        return GoldenSet(path=self.path, items=[i for i in self.items if i.split == split])
 
 
 def _require(record: dict[str, Any], name: str, kind: type, where: str) -> Any:
@@ -98,6 +115,12 @@ def parse_item(record: Any, where: str, line: int = 0) -> GoldenItem:
                 '{"role": "user"|"assistant", "content": "..."}.'
             )
         history.append(HistoryTurn(role=turn["role"], content=turn["content"]))
+    key_facts = _key_facts(record.get("key_facts") or [], where)
+    if key_facts and not answerable:
+        raise InputError(f"{where}: an item with answerable false must have key_facts [].")
+    split = record.get("split")
+    if split is not None and split not in SPLITS:
+        raise InputError(f'{where}: field \'split\' must be "dev" or "test", not {split!r}.')
     kind = record.get("kind", "")
     return GoldenItem(
         id=item_id,
@@ -108,7 +131,24 @@ def parse_item(record: Any, where: str, line: int = 0) -> GoldenItem:
         history=tuple(history),
         kind=kind if isinstance(kind, str) else "",
         line=line,
+        key_facts=key_facts,
+        split=split,
     )
+
+
+def _key_facts(raw: Any, where: str) -> tuple[KeyFact, ...]:
+    """``[["3-6 months", "three to six months"], ["Terraform"]]`` as tuples of alternatives."""
+    shape = 'a list of facts, each a list of alternatives: [["3-6 months"], ["Terraform"]]'
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: field 'key_facts' must be {shape}.")
+    facts = []
+    for fact in raw:
+        if not (
+            isinstance(fact, list) and fact and all(isinstance(a, str) and a.strip() for a in fact)
+        ):
+            raise InputError(f"{where}: field 'key_facts' must be {shape}; got {fact!r}.")
+        facts.append(tuple(a.strip() for a in fact))
+    return tuple(facts)
 
 
 def load_golden(path: Path) -> GoldenSet:
@@ -147,4 +187,18 @@ def check_sources(golden: GoldenSet, known: set[str]) -> None:
             raise InputError(
                 f"{golden.path.name} line {item.line} (item '{item.id}'): unknown source "
                 f"{', '.join(missing)}; the guides are: {', '.join(sorted(known))}."
+            )
+
+
+def check_key_facts(golden: GoldenSet, guide_texts: dict[str, str]) -> None:
+    """Every key fact must occur (normalised) in one of its item's sources; else an InputError."""
+    for item in golden.items:
+        text = "\n".join(guide_texts.get(source, "") for source in item.sources)
+        missing = missing_facts(item.key_facts, text)
+        if missing:
+            shown = " | ".join(" / ".join(repr(a) for a in fact) for fact in missing)
+            raise InputError(
+                f"{golden.path.name} line {item.line} (item '{item.id}'): key fact {shown} "
+                f"appears in none of its sources ({', '.join(item.sources)}); copy it "
+                "verbatim from a source guide."
             )

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from coach.chain import Coach
-from coach.schema import Chunk, Citation
+from coach.schema import Chunk, Citation, Statement
+from eval.facts import count_facts
 from eval.golden import GoldenItem, GoldenSet
 from eval.metrics import (
     COMMON_K,
@@ -38,7 +39,7 @@ from eval.ragas_metrics import JudgeRagas, OfflineRagas, RagasCase, nan_metrics,
 
 COACH = "coach"
 BASELINE = "baseline"
-Tick = Callable[[], None]
+Tick = Callable[[float | None], None]  # called once per item, with its latency (ms)
 
 
 @dataclass
@@ -55,10 +56,24 @@ class Record:
     latency_ms: float
     standalone: str
     scores: dict[str, float | None] = field(default_factory=dict)
+    grounded: bool = True
+    statements: list[Statement] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         return f"{self.system}/{self.item.id}"
+
+    @property
+    def context_text(self) -> str:
+        """The retrieved chunks' texts, as the generator was handed them."""
+        return "\n\n".join(c.text for c in self.context)
+
+    def facts_found(self) -> tuple[int, int, int]:
+        """(key facts, found in the answer, found in the retrieved context)."""
+        facts = self.item.key_facts
+        answer = count_facts(facts, self.answer)
+        context = count_facts(facts, self.context_text)
+        return len(facts), answer.found, context.found
 
     @property
     def retrieved_sources(self) -> list[str]:
@@ -80,6 +95,9 @@ class Record:
             "refused": self.refused,
             "mode": self.mode,
             "latency_ms": round(self.latency_ms, 1),
+            "grounded": self.grounded,
+            "statements": [s.model_dump() for s in self.statements],
+            "key_facts": [list(f) for f in item.key_facts],
             "citations": [
                 {"id": c.id, "source": c.source, "section": c.section, "chunk_id": c.chunk_id}
                 for c in self.citations
@@ -129,10 +147,12 @@ def run_coach(coach: Coach, items: Iterable[GoldenItem], tick: Tick | None = Non
                 mode=done.answer.mode,
                 latency_ms=latency,
                 standalone=done.standalone,
+                grounded=done.answer.grounded,
+                statements=list(done.answer.statements),
             )
         )
         if tick:
-            tick()
+            tick(latency)
     return records
 
 
@@ -156,10 +176,12 @@ def run_baseline(
                 mode=result.draft.mode,
                 latency_ms=latency,
                 standalone=item.question,
+                grounded=result.draft.grounded,
+                statements=list(result.draft.statements),
             )
         )
         if tick:
-            tick()
+            tick(latency)
     return records
 
 
@@ -189,7 +211,35 @@ def deterministic_scores(record: Record, k: int) -> dict[str, float | None]:
         }
     else:
         scores["refuses_unanswerable"] = float(record.refused)
+    if item.key_facts:
+        total, in_answer, in_context = record.facts_found()
+        scores["fact_recall"] = in_answer / total
+        scores["context_fact_recall"] = in_context / total
+        scores["retention"] = in_answer / in_context if in_context else None
+    if not record.refused:
+        scores["grounded_rate"] = float(record.grounded)
+    if record.statements:
+        unsupported = sum(not s.supported for s in record.statements)
+        scores["unsupported_statement_rate"] = unsupported / len(record.statements)
     return scores
+
+
+def aggregate(name: str, records: Sequence[Record]) -> Value:
+    """One metric over ``records``: a mean of the items it applies to, or a ratio of sums.
+
+    Retention is facts found in the answers over facts found in their contexts, and the
+    unsupported-statement rate counts statements, not items.
+    """
+    if name == "retention":
+        counts = [r.facts_found() for r in records if r.item.key_facts]
+        in_context = sum(c for _, _, c in counts)
+        return sum(a for _, a, _ in counts) / in_context if in_context else None
+    if name == "unsupported_statement_rate":
+        statements = [s for r in records for s in r.statements]
+        if not statements:
+            return None
+        return sum(not s.supported for s in statements) / len(statements)
+    return mean_value([r.scores.get(name) for r in records])
 
 
 def ragas_case(record: Record, reference_chunks: list[Chunk]) -> RagasCase:
@@ -223,9 +273,9 @@ def score_runs(
                 cases.append(ragas_case(record, run.reference_chunks(record.item.sources)))
                 by_key[record.key] = record
             elif tick:
-                tick()
+                tick(None)
     for key, scores in score_cases(
-        cases, offline, judge, (lambda _: tick()) if tick else None
+        cases, offline, judge, (lambda _: tick(None)) if tick else None
     ).items():
         by_key[key].scores.update(scores)
 
@@ -244,7 +294,7 @@ def summarise_system(run: SystemRun, judge_ran: bool) -> dict[str, Any]:
             continue
         values = [r.scores.get(spec.name) for r in run.records]
         present = [v for v in values if v is not None]
-        metrics[spec.name] = mean_value(present)
+        metrics[spec.name] = aggregate(spec.name, run.records)
         counts[spec.name] = len(present)
         nan_ids = [r.item.id for r in run.records if spec.name in nan_metrics(_floats(r.scores))]
         if nan_ids:
@@ -274,6 +324,8 @@ def summarise(
     runs: Sequence[SystemRun],
     seconds: float,
     judge_model: str | None,
+    corpus: str | None = None,
+    split: str = "all",
 ) -> dict[str, Any]:
     """summary.json: the golden set's shape, each system's metrics, and where the coach lags."""
     items = golden.items
@@ -282,11 +334,14 @@ def summarise(
         kinds[item.kind or "unlabelled"] = kinds.get(item.kind or "unlabelled", 0) + 1
     systems = {run.name: summarise_system(run, judge_model is not None) for run in runs}
     return {
-        "version": 1,
+        "version": 2,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "corpus": corpus,
         "golden": {
             "path": display_path(golden.path),
+            "split": split,
             "items": len(items),
+            "key_facts": sum(len(i.key_facts) for i in items),
             "answerable": sum(i.answerable for i in items),
             "unanswerable": sum(not i.answerable for i in items),
             "multi_turn": sum(i.is_multi_turn for i in items),
@@ -308,22 +363,29 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-KIND_METRICS = ("hit_rate", "mrr", "refusal_accuracy", "rouge_l")
+KIND_METRICS = (
+    "fact_recall",
+    "context_fact_recall",
+    "retention",
+    "hit_rate",
+    "cites_expected_source",
+    "refusal_accuracy",
+    "rouge_l",
+)
 
 
-def by_kind(runs: Sequence[SystemRun]) -> dict[str, dict[str, dict[str, Value]]]:
+def by_kind(runs: Sequence[SystemRun]) -> dict[str, dict[str, dict[str, Value | int]]]:
     """A few headline metrics per item kind and system (where a golden set labels kinds)."""
-    table: dict[str, dict[str, dict[str, Value]]] = {}
+    table: dict[str, dict[str, dict[str, Value | int]]] = {}
     for run in runs:
         groups: dict[str, list[Record]] = {}
         for record in run.records:
             groups.setdefault(record.item.kind or "unlabelled", []).append(record)
         for kind, records in groups.items():
             row = table.setdefault(kind, {})
-            row[run.name] = {
-                name: _round(mean_value([r.scores.get(name) for r in records]))
-                for name in KIND_METRICS
-            }
+            cells: dict[str, Value | int] = {"items": len(records)}
+            cells |= {name: _round(aggregate(name, records)) for name in KIND_METRICS}
+            row[run.name] = cells
     return table
 
 
@@ -331,7 +393,7 @@ def _round(value: Value) -> Value:
     return round(value, 4) if isinstance(value, float) else value
 
 
-GATED_GROUPS = ("retrieval", "refusals")
+GATED_GROUPS = ("retrieval", "refusals", "facts")
 
 
 def compare_systems(systems: dict[str, dict[str, Any]]) -> dict[str, list[str]]:

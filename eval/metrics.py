@@ -14,7 +14,9 @@ from typing import Literal
 
 import numpy as np
 
-Group = Literal["retrieval", "citations", "refusals", "answers", "judge", "latency"]
+Group = Literal[
+    "retrieval", "facts", "citations", "grounding", "refusals", "answers", "judge", "latency"
+]
 Value = float | str | None  # a number, "NaN", "not run", or None (no item to measure)
 NAN = "NaN"
 NOT_RUN = "not run"
@@ -72,6 +74,24 @@ METRICS: tuple[MetricSpec, ...] = (
         about="ragas NonLLMContextRecall",
     ),
     MetricSpec(
+        "fact_recall",
+        "Fact recall",
+        "facts",
+        about="share of an item's key facts found in the answer (normalised, verbatim)",
+    ),
+    MetricSpec(
+        "context_fact_recall",
+        "Context fact recall",
+        "facts",
+        about="share of an item's key facts found in the retrieved chunks",
+    ),
+    MetricSpec(
+        "retention",
+        "Retention",
+        "facts",
+        about="key facts found in the answers / key facts found in their retrieved chunks",
+    ),
+    MetricSpec(
         "citation_validity",
         "Citations valid",
         "citations",
@@ -82,6 +102,19 @@ METRICS: tuple[MetricSpec, ...] = (
         "Cites an expected guide",
         "citations",
         about="answerable items whose cited guides include an expected one",
+    ),
+    MetricSpec(
+        "grounded_rate",
+        "Grounded",
+        "grounding",
+        about="answers (not refusals) whose every statement passed its support check",
+    ),
+    MetricSpec(
+        "unsupported_statement_rate",
+        "Unsupported statements",
+        "grounding",
+        higher_is_better=False,
+        about="statements marked supported: false, over all statements of all answers",
     ),
     MetricSpec("refusal_accuracy", "Refusal accuracy", "refusals", about="all items"),
     MetricSpec(

@@ -18,20 +18,13 @@ from langchain_core.embeddings import Embeddings
 
 from coach.generators.base import AnswerGenerator, Draft
 from coach.schema import Chunk, Retrieved
+from eval.corpus import guide_files
+
+__all__ = ["BaselineRag", "guide_files"]
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200
 TOP_K = 4
-GUIDE_SUFFIXES = (".md", ".txt")
-
-
-def guide_files(folder: Path) -> list[Path]:
-    """The guides of a folder, as ingestion finds them (.md and .txt, not hidden)."""
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in GUIDE_SUFFIXES and not p.name.startswith(".")
-    )
 
 
 @dataclass

@@ -12,13 +12,36 @@ from eval.metrics import METRICS, SPECS, MetricSpec, Value, is_number
 COLOURS = {COACH: "#2563eb", BASELINE: "#f59e0b"}
 GROUP_TITLES = {
     "retrieval": "Retrieval",
+    "facts": "Key facts",
     "citations": "Citations",
+    "grounding": "Grounding (answer contract)",
     "refusals": "Refusals",
     "answers": "Answers vs reference",
     "judge": "LLM judge",
     "latency": "Latency",
 }
 MAX_MISSES = 25
+KIND_COLUMNS = (
+    ("fact_recall", "Fact recall"),
+    ("context_fact_recall", "Context facts"),
+    ("retention", "Retention"),
+    ("hit_rate", "Hit rate"),
+    ("cites_expected_source", "Cites expected"),
+    ("refusal_accuracy", "Refusal acc."),
+)
+HEADLINE = (
+    "fact_recall",
+    "context_fact_recall",
+    "retention",
+    "source_recall_at_k",
+    "cites_expected_source",
+    "citation_validity",
+    "answers_answerable",
+    "refuses_unanswerable",
+    "grounded_rate",
+    "unsupported_statement_rate",
+    "latency_p50_ms",
+)
 
 # Why a metric can favour the baseline by construction; shown when the coach is behind on it.
 CONTEXT_RECALL_WHY = (
@@ -131,7 +154,86 @@ def misses(records: Sequence[Record]) -> list[tuple[Record, str]]:
             found.append((r, "citations do not all map to retrieved chunks"))
         elif r.item.answerable and s.get("cites_expected_source") == 0.0:
             found.append((r, "cites none of the expected guides"))
+        elif r.item.key_facts:
+            total, in_answer, in_context = r.facts_found()
+            if in_context < total:
+                found.append((r, f"retrieved chunks hold {in_context} of {total} key facts"))
+            elif in_answer < in_context:
+                found.append((r, f"answer keeps {in_answer} of the {in_context} key facts"))
     return found
+
+
+def kind_table(by_kind: dict[str, dict[str, dict[str, Value]]]) -> list[str]:
+    """Markdown rows: the key-fact and refusal metrics per kind of question and system."""
+    header = " | ".join(label for _, label in KIND_COLUMNS)
+    rows = [
+        f"| Kind | System | Items | {header} |",
+        "|---|---|---:|" + "---:|" * len(KIND_COLUMNS),
+    ]
+    for kind, row in sorted(by_kind.items()):
+        for system, values in row.items():
+            cells = " | ".join(fmt(values.get(n)) for n, _ in KIND_COLUMNS)
+            rows.append(f"| {kind} | {system} | {values.get('items', '')} | {cells} |")
+    return rows
+
+
+def item_table(records: Sequence[Record]) -> list[str]:
+    """Markdown rows: each item's fact recall, refusal and latency, coach and baseline."""
+    by_item: dict[str, dict[str, Record]] = {}
+    for r in records:
+        by_item.setdefault(r.item.id, {})[r.system] = r
+    systems = [s for s in (COACH, BASELINE) if any(s in row for row in by_item.values())]
+    header = " | ".join(f"{s} facts | {s} refused | {s} ms" for s in systems)
+    rows = [f"| Item | Kind | {header} |", "|---|---|" + "---:|---|---:|" * len(systems)]
+    for item_id, row in by_item.items():
+        cells = []
+        for system in systems:
+            found = row.get(system)
+            if found is None:
+                cells.append("— | — | —")
+                continue
+            total, in_answer, _ = found.facts_found()
+            facts = f"{in_answer}/{total}" if total else "—"
+            cells.append(f"{facts} | {'yes' if found.refused else 'no'} | {found.latency_ms:.0f}")
+        kind = next(iter(row.values())).item.kind
+        rows.append(f"| {item_id} | {kind} | {' | '.join(cells)} |")
+    return rows
+
+
+def render_combined(combined: dict[str, Any], previous: dict[str, dict[str, Any] | None]) -> str:
+    """The combined report.md: one headline table per corpus, then one per kind."""
+    corpora = combined["corpora"]
+    out = ["# Career Coach evaluation: every corpus", ""]
+    out.append(
+        f"Split {combined['split']}, {len(corpora)} corpora, "
+        f"{combined['runtime_seconds']:.1f} s in all. Per-corpus reports: `<corpus>/report.md`."
+    )
+    out.append("")
+    for name, summary in corpora.items():
+        systems = summary["systems"]
+        ours = systems[COACH]["metrics"]
+        theirs = systems.get(BASELINE, {}).get("metrics", {})
+        before = ((previous.get(name) or {}).get("systems", {}).get(COACH, {})).get("metrics", {})
+        golden = summary["golden"]
+        out += [
+            f"## {name}",
+            "",
+            f"{golden['items']} items ({golden['answerable']} answerable, "
+            f"{golden['key_facts']} key facts), {summary['runtime_seconds']:.1f} s.",
+            "",
+            "| Metric | Coach | Baseline | Coach − baseline | Committed | Δ vs committed |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for metric in HEADLINE:
+            spec = SPECS[metric]
+            a, b, c = ours.get(metric), theirs.get(metric), before.get(metric)
+            out.append(
+                f"| {spec.label} | {fmt(a, spec)} | {fmt(b, spec) if theirs else '—'} "
+                f"| {fmt_delta(a, b, spec)} | {fmt(c, spec) if before else '—'} "
+                f"| {fmt_delta(a, c, spec)} |"
+            )
+        out += ["", f"### {name} by kind", "", *kind_table(summary.get("by_kind", {})), ""]
+    return "\n".join(out)
 
 
 def render_markdown(
@@ -141,9 +243,11 @@ def render_markdown(
     golden = summary["golden"]
     systems = summary["systems"]
     has_baseline = BASELINE in systems
-    out = ["# Career Coach evaluation", ""]
+    title = f"# Career Coach evaluation: {summary['corpus']}" if summary.get("corpus") else None
+    out = [title or "# Career Coach evaluation", ""]
     out.append(
-        f"Golden set `{golden['path']}`: {golden['items']} items ({golden['answerable']} "
+        f"Golden set `{golden['path']}`, split {golden.get('split', 'all')}: "
+        f"{golden['items']} items ({golden['answerable']} "
         f"answerable, {golden['unanswerable']} to refuse, {golden['multi_turn']} multi-turn). "
         f"Runtime {summary['runtime_seconds']:.1f} s. "
         f"Judge: {summary['judge'] or 'none (LLM metrics not run)'}."
@@ -193,18 +297,7 @@ def render_markdown(
         out.append("")
 
     if summary.get("by_kind"):
-        out += ["## By kind of question", ""]
-        out += [
-            "| Kind | System | Hit rate | MRR | Refusal acc. | ROUGE-L |",
-            "|---|---|---:|---:|---:|---:|",
-        ]
-        for kind, row in sorted(summary["by_kind"].items()):
-            for system, values in row.items():
-                cells = " | ".join(
-                    fmt(values.get(n)) for n in ("hit_rate", "mrr", "refusal_accuracy", "rouge_l")
-                )
-                out.append(f"| {kind} | {system} | {cells} |")
-        out.append("")
+        out += ["## By kind of question", "", *kind_table(summary["by_kind"]), ""]
 
     found = misses(records)
     out += ["## Coach items to look at", ""]
@@ -222,6 +315,8 @@ def render_markdown(
             out.append(f"\n…and {len(found) - MAX_MISSES} more (see results.jsonl).")
         out.append("")
 
+    out += ["## Items", "", *item_table(records), ""]
+
     out += ["## Definitions", ""]
     for spec in METRICS:
         if spec.about:
@@ -231,8 +326,11 @@ def render_markdown(
         "accuracy covers all; citation validity covers every answer that was not a refusal.",
         "- ragas context metrics take as reference the system's own chunks of the expected "
         "guides (ids for the ID-based metrics, texts for the non-LLM ones).",
-        "- Latency is per question, history loading excluded. The baseline runs second and "
-        "reuses the answer generator's sentence-embedding cache, so its latency is flattered.",
+        "- Latency is per question, history loading excluded, after the coach's start-up "
+        "warm-up. The baseline reuses the coach's extractive generator when the coach runs it.",
+        "- Key facts match verbatim after normalisation (lower case, `*` and backticks "
+        "removed, dashes as `-`, straight quotes, single spaces). Fact recall and context "
+        "fact recall are means over answerable items; retention is a ratio of sums.",
         "- Both systems see the same guides; the coach's index is built fresh for the run.",
         "",
     ]

@@ -1,23 +1,42 @@
-"""The gate: thresholds, NaN, skipped judge metrics, and its command-line entry."""
+"""The gate: per-corpus thresholds, NaN, skipped judge metrics, baselines and its command line."""
 
 from __future__ import annotations
 
 import json
 import math
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from coach.errors import InputError
-from eval.gate import DEFAULT_THRESHOLDS, Bound, check, load_thresholds, main
+from eval.command import BASELINES_DIR, baseline_summary_path
+from eval.corpus import CORPORA_DIR, discover
+from eval.gate import (
+    DEFAULT_THRESHOLDS,
+    Bound,
+    check,
+    check_corpora,
+    load_thresholds,
+    main,
+    propose_thresholds,
+    write_baselines,
+)
 from eval.metrics import NAN, NOT_RUN
 
-COMMITTED = Path(__file__).resolve().parents[2] / "eval" / "baseline" / "summary.json"
+TINY = Path(__file__).parent / "corpora"
 
 
-def summary(**metrics: Any) -> dict[str, Any]:
-    return {"systems": {"coach": {"metrics": metrics}, "baseline": {"metrics": {}}}}
+def summary(corpus: str = "seeds", **metrics: Any) -> dict[str, Any]:
+    return {
+        "corpus": corpus,
+        "systems": {"coach": {"metrics": metrics}, "baseline": {"metrics": {}}},
+    }
+
+
+def combined(*summaries: dict[str, Any]) -> dict[str, Any]:
+    return {"corpora": {s["corpus"]: s for s in summaries}}
 
 
 BOUNDS = [Bound("hit_rate", 0.9, "min"), Bound("latency_p95_ms", 1000, "max")]
@@ -54,20 +73,48 @@ def test_not_run_and_missing_metrics() -> None:
     assert not check({"systems": {}}, bounds).ok
 
 
-def test_committed_thresholds_load() -> None:
-    bounds = load_thresholds(DEFAULT_THRESHOLDS)
-    names = {b.metric for b in bounds}
-    assert {"hit_rate", "mrr", "refuses_unanswerable", "citation_validity"} <= names
-    assert any(b.kind == "max" and b.metric == "latency_p95_ms" for b in bounds)
+def test_each_corpus_is_gated_on_its_own_thresholds() -> None:
+    thresholds = {"seeds": [Bound("fact_recall", 0.5, "min")], "tiny": BOUNDS}
+    both = combined(
+        summary("seeds", fact_recall=0.6),
+        summary("tiny", hit_rate=0.5, latency_p95_ms=10.0),
+    )
+    result = check_corpora(both, thresholds)
+    assert result.failures == ["tiny: hit_rate = 0.5, needs ≥ 0.9"]
+    assert result.passed == [
+        "seeds: fact_recall = 0.6 (≥ 0.5)",
+        "tiny: latency_p95_ms = 10 (≤ 1000)",
+    ]
+
+
+def test_a_corpus_without_thresholds_fails_with_what_to_do() -> None:
+    result = check_corpora(combined(summary("new", fact_recall=0.9)), {"seeds": BOUNDS})
+    [failure] = result.failures
+    assert failure.startswith("new: no thresholds; add [new.min] and [new.max]")
+    assert "--write-baseline" in failure
+    assert not check_corpora({"corpora": {}}, {}).ok
+
+
+def test_committed_thresholds_cover_every_committed_corpus() -> None:
+    thresholds = load_thresholds(DEFAULT_THRESHOLDS)
+    names = {b.metric for b in thresholds["seeds"]}
+    gated = {"fact_recall", "context_fact_recall", "retention", "answers_answerable"}
+    gated |= {"refuses_unanswerable", "citation_validity", "cites_expected_source"}
+    assert gated <= names
+    assert any(b.kind == "max" and b.metric == "latency_p50_ms" for b in thresholds["seeds"])
+    for corpus in discover(CORPORA_DIR):
+        assert corpus.name in thresholds, f"add [{corpus.name}.min] to eval/thresholds.toml"
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[min]\nhit_rat = 0.9\n", "unknown metric 'hit_rat'"),
-        ("[least]\nhit_rate = 0.9\n", "use \\[min\\] and \\[max\\]"),
-        ("[min]\nhit_rate = 'high'\n", "must be a number"),
-        ("[min\n", "invalid TOML"),
+        ("[seeds.min]\nhit_rat = 0.9\n", "unknown metric 'hit_rat'"),
+        ("[seeds.least]\nhit_rate = 0.9\n", "use \\[seeds.min\\] and \\[seeds.max\\]"),
+        ("[seeds.min]\nhit_rate = 'high'\n", "must be a number"),
+        ("[min]\nhit_rate = 0.9\n", "thresholds are per corpus"),
+        ("seeds = 3\n", "expected \\[seeds.min\\]"),
+        ("[seeds.min\n", "invalid TOML"),
     ],
 )
 def test_bad_thresholds_are_input_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -79,21 +126,74 @@ def test_bad_thresholds_are_input_errors(tmp_path: Path, text: str, message: str
 
 def test_main_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     thresholds = tmp_path / "t.toml"
-    thresholds.write_text("[min]\nhit_rate = 0.9\n")
-    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
-    good.write_text(json.dumps(summary(hit_rate=0.95)))
-    bad.write_text(json.dumps(summary(hit_rate=0.5)))
+    thresholds.write_text("[seeds.min]\nhit_rate = 0.9\n")
+    good, bad, single = tmp_path / "good.json", tmp_path / "bad.json", tmp_path / "one.json"
+    good.write_text(json.dumps(combined(summary(hit_rate=0.95))))
+    bad.write_text(json.dumps(combined(summary(hit_rate=0.5), summary("other", hit_rate=1.0))))
+    single.write_text(json.dumps(summary(hit_rate=0.95)))  # one corpus's summary.json
     args = ["--thresholds", str(thresholds), "--summary"]
     assert main([*args, str(good)]) == 0
+    assert main([*args, str(single)]) == 0
     assert main([*args, str(bad)]) == 1
-    assert "hit_rate = 0.5, needs ≥ 0.9" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "seeds: hit_rate = 0.5, needs ≥ 0.9" in out
+    assert "other: no thresholds" in " ".join(out.split())
     assert main([*args, str(tmp_path / "missing.json")]) == 2
+    assert main(["--write-baseline", "--no-baseline"]) == 2  # a baseline needs both systems
 
 
-def test_the_committed_summary_passes_the_gate() -> None:
-    """eval/baseline/summary.json is a real run: it must meet today's thresholds."""
-    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
-    result = check(committed, load_thresholds(DEFAULT_THRESHOLDS))
-    assert result.ok, result.failures
-    assert committed["golden"]["items"] >= 40
-    assert set(committed["systems"]) == {"coach", "baseline"}
+def test_proposed_thresholds_sit_just_under_the_numbers() -> None:
+    text = propose_thresholds(
+        summary("new", fact_recall=0.8333, refusal_accuracy=1.0, mrr=None, latency_p50_ms=42.0)
+    )
+    data = tomllib.loads(text)
+    assert data["new"]["min"] == {"fact_recall": 0.81, "refusal_accuracy": 0.98}
+    assert data["new"]["max"] == {"latency_p50_ms": 1500}
+
+
+def test_write_baseline_copies_the_run_and_adds_missing_thresholds(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    for name in ("seeds", "new"):
+        (out / name).mkdir(parents=True)
+        for file in ("summary.json", "results.jsonl", "report.md"):
+            (out / name / file).write_text(f"{name} {file}")
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("[seeds.min]\nhit_rate = 0.9\n")
+    both = combined(summary("seeds", hit_rate=0.95), summary("new", hit_rate=0.7))
+    from rich.console import Console
+
+    write_baselines(both, out, thresholds, Console(quiet=True), baselines_dir=tmp_path / "base")
+    assert (tmp_path / "base" / "new" / "summary.json").read_text() == "new summary.json"
+    assert (tmp_path / "base" / "seeds" / "report.md").read_text() == "seeds report.md"
+    loaded = load_thresholds(thresholds)
+    assert [b.limit for b in loaded["seeds"]] == [0.9]  # existing tables are kept as they are
+    assert [(b.metric, b.limit) for b in loaded["new"]] == [("hit_rate", 0.68)]
+
+
+def test_gate_runs_a_corpus_and_passes_or_fails_on_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One real run of the tiny corpus; its summary then passes lax and fails strict bounds."""
+    lax, strict = tmp_path / "lax.toml", tmp_path / "strict.toml"
+    lax.write_text("[tiny.min]\nrefuses_unanswerable = 0.5\n\n[tiny.max]\nlatency_p50_ms = 60000\n")
+    strict.write_text("[tiny.min]\nfact_recall = 1.01\n")
+    out = tmp_path / "out"
+    argv = ["--corpora-dir", str(TINY), "--out", str(out), "--no-baseline", "--quiet"]
+    assert main([*argv, "--thresholds", str(lax)]) == 0
+    assert "Gate passed: 2 passed, 0 failed." in capsys.readouterr().out
+    assert main(["--summary", str(out / "summary.json"), "--thresholds", str(strict)]) == 1
+    assert "tiny: fact_recall = " in capsys.readouterr().out
+
+
+def test_the_committed_baselines_pass_the_gate() -> None:
+    """eval/baseline/<corpus>/summary.json is a real test-split run: it meets the thresholds."""
+    thresholds = load_thresholds(DEFAULT_THRESHOLDS)
+    for corpus in discover(CORPORA_DIR):
+        path = baseline_summary_path(corpus.name)
+        assert path.is_file(), f"run python -m eval.gate --write-baseline for {corpus.name}"
+        committed = json.loads(path.read_text(encoding="utf-8"))
+        result = check(committed, thresholds[corpus.name])
+        assert result.ok, (corpus.name, result.failures)
+        assert committed["golden"]["split"] == "test"
+        assert set(committed["systems"]) == {"coach", "baseline"}
+    assert BASELINES_DIR.is_dir()

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from coach.errors import InputError
-from eval.golden import DEFAULT_GOLDEN, GoldenSet, check_sources, load_golden
+from eval.corpus import CORPORA_DIR, KINDS
+from eval.golden import GoldenSet, check_key_facts, check_sources, load_golden
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SEEDS_GOLDEN = CORPORA_DIR / "seeds" / "golden.jsonl"
 
 GOOD = {
     "id": "x1",
@@ -34,10 +36,10 @@ def line(**changes: object) -> str:
 
 @pytest.fixture(scope="module")
 def golden() -> GoldenSet:
-    return load_golden(DEFAULT_GOLDEN)
+    return load_golden(SEEDS_GOLDEN)
 
 
-# The bundled golden set --------------------------------------------------------------
+# The seeds corpus's golden set --------------------------------------------------------
 
 
 def test_golden_set_is_valid_and_large_enough(golden: GoldenSet) -> None:
@@ -45,7 +47,8 @@ def test_golden_set_is_valid_and_large_enough(golden: GoldenSet) -> None:
     assert len({i.id for i in golden.items}) == len(golden.items)
     for item in golden.items:
         assert item.reference.strip(), item.id
-        assert item.answerable == bool(item.sources), item.id
+        assert item.answerable == bool(item.sources) == bool(item.key_facts), item.id
+        assert all(1 <= len(a.split()) <= 8 for fact in item.key_facts for a in fact), item.id
 
 
 def test_every_source_is_a_seed_guide(golden: GoldenSet) -> None:
@@ -55,24 +58,30 @@ def test_every_source_is_a_seed_guide(golden: GoldenSet) -> None:
     check_sources(golden, guides)
 
 
-def test_golden_set_covers_what_the_coach_must_handle(golden: GoldenSet) -> None:
-    items = golden.items
-    multi = [i for i in items if i.history and i.answerable]
-    unanswerable = [i for i in items if not i.answerable]
-    assert len(multi) >= 6
-    assert len(unanswerable) >= 6
-    assert all(i.sources == () for i in unanswerable)
-    assert sum(len(i.sources) >= 2 for i in items) >= 5  # comparisons across guides
-    kinds = Counter(i.kind for i in items)
-    assert {"fact", "list", "comparison", "disagreement", "multi_turn", "refusal"} <= set(kinds)
-    # Refusals include off-topic questions and attempts to override the instructions.
-    assert any("ignore" in i.question.lower() for i in unanswerable)
-    # The disagreement on timelines cites the three guides that give different figures.
-    timeline = next(i for i in items if i.kind == "disagreement" and "long" in i.question)
-    assert len(timeline.sources) == 3
+def test_golden_set_covers_every_kind(golden: GoldenSet) -> None:
+    kinds = Counter(i.kind for i in golden.items)
+    assert set(kinds) <= set(KINDS)
+    wanted = {"fact": 10, "list": 8, "comparison": 5, "compound": 5, "follow_up": 5}
+    wanted |= {"not_covered": 4, "off_topic": 2, "injection": 2}
+    for kind, least in wanted.items():
+        assert kinds[kind] >= least, kind
+    for item in golden.items:
+        assert bool(item.history) == (item.kind == "follow_up" or item.id == "q50"), item.id
+        if item.kind == "comparison":
+            assert len(item.sources) >= 2, item.id
 
 
-def test_multi_turn_follow_ups_lean_on_their_history(golden: GoldenSet) -> None:
+def test_splits_are_halves_balanced_within_each_kind(golden: GoldenSet) -> None:
+    splits = Counter(i.split for i in golden.items)
+    assert splits["dev"] == splits["test"] == len(golden.items) // 2
+    for kind in {i.kind for i in golden.items}:
+        counts = Counter(i.split for i in golden.items if i.kind == kind)
+        assert abs(counts["dev"] - counts["test"]) <= 1, kind
+    assert len(golden.select("test").items) == len(golden.select("dev").items)
+    assert len(golden.select("all").items) == len(golden.items)
+
+
+def test_follow_ups_lean_on_their_history(golden: GoldenSet) -> None:
     for item in golden.items:
         if item.history:
             assert item.history[0].role == "user", item.id
@@ -116,6 +125,14 @@ def test_loads_history_and_ignores_unknown_fields(tmp_path: Path) -> None:
         (line(id="x2", sources=[]), "answerable item needs at least one source"),
         (line(id="x2", history=[{"role": "bot", "content": "x"}]), "history turn 1"),
         (line(), "line 2: duplicate id 'x1' (first on line 1)"),
+        (line(id="x2", key_facts=["Terraform"]), "field 'key_facts' must be a list of facts"),
+        (line(id="x2", key_facts=[[]]), "field 'key_facts' must be a list of facts"),
+        (line(id="x2", key_facts=[["a", 3]]), "field 'key_facts' must be a list of facts"),
+        (line(id="x2", split="train"), 'field \'split\' must be "dev" or "test"'),
+        (
+            line(id="x2", answerable=False, sources=[], key_facts=[["a"]]),
+            "answerable false must have key_facts []",
+        ),
         ("[1, 2]", "line 2: expected a JSON object"),
     ],
 )
@@ -138,3 +155,36 @@ def test_unknown_source_names_the_item(tmp_path: Path) -> None:
     loaded = load_golden(write_lines(tmp_path / "g.jsonl", line(sources=["nope.md"])))
     with pytest.raises(InputError, match=r"line 1 \(item 'x1'\): unknown source nope.md"):
         check_sources(loaded, {"a.md"})
+
+
+def test_key_facts_and_split_are_optional_and_parsed(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "g.jsonl",
+        line(key_facts=[[" 2-3 months ", "two to three months"]], split="dev"),
+        line(id="x2", split="test"),
+        line(id="x3"),
+    )
+    loaded = load_golden(path)
+    assert loaded.items[0].key_facts == (("2-3 months", "two to three months"),)
+    assert loaded.items[2].key_facts == () and loaded.items[2].split is None
+    assert [i.id for i in loaded.select("dev").items] == ["x1"]
+    assert loaded.has_key_facts
+    plain = load_golden(write_lines(tmp_path / "p.jsonl", line(), line(id="x2")))
+    assert len(plain.select("test").items) == 2  # no split in the file: one split of all
+    assert not plain.has_key_facts
+
+
+def test_a_key_fact_missing_from_the_sources_names_the_item_and_the_fact(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "g.jsonl",
+        line(key_facts=[["2–3 months"], ["Terraform", "TF"]]),
+    )
+    loaded = load_golden(path)
+    texts = {GOOD["sources"][0]: "It takes **2-3 months** to become productive."}
+    with pytest.raises(InputError) as caught:
+        check_key_facts(loaded, texts)
+    message = str(caught.value)
+    assert "item 'x1'" in message and "'Terraform' / 'TF'" in message
+    assert "2–3 months" not in message  # the dash-normalised fact was found
+    texts[GOOD["sources"][0]] += " Terraform too."
+    check_key_facts(loaded, texts)

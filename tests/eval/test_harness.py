@@ -20,20 +20,23 @@ from typer.testing import CliRunner
 from coach.errors import ConfigError, GenerationError, InputError
 from coach.factory import Parts
 from eval.command import OUTPUT_FILES, eval_command, evaluate, write_outputs
+from eval.corpus import CORPORA_DIR
 from eval.gate import check, load_thresholds
-from eval.golden import DEFAULT_GOLDEN, GoldenItem, GoldenSet, load_golden
+from eval.golden import GoldenItem, GoldenSet, load_golden
 from eval.harness import COACH, Record, SystemRun, run_coach, summarise_system
 from eval.metrics import NAN, reciprocal_rank
 from eval.plain_rag import guide_files
 from eval.ragas_metrics import JudgeRagas, OfflineRagas, RagasCase, make_judge, score_cases
-from tests.support import SEEDS, make_settings
+from tests.support import SEEDS, make_settings, run_cli
 
 DOC = "ai-documentation-engineer-transition-guide.txt"
+SEEDS_GOLDEN = CORPORA_DIR / "seeds" / "golden.jsonl"
+TINY = Path(__file__).parent / "corpora"
 
 
 @pytest.fixture(scope="module")
 def golden() -> GoldenSet:
-    return load_golden(DEFAULT_GOLDEN)
+    return load_golden(SEEDS_GOLDEN)
 
 
 def item_asking(golden: GoldenSet, words: str) -> GoldenItem:
@@ -72,7 +75,7 @@ def test_end_to_end_on_a_subset_writes_all_four_files(
     parts: Parts, golden: GoldenSet, tmp_path: Path, embeddings: Any
 ) -> None:
     """Coach and baseline, offline ragas and a (fake) judge through ragas' own wrappers."""
-    kinds = ("fact", "comparison", "multi_turn", "refusal")
+    kinds = ("fact", "comparison", "follow_up", "injection")
     ids = tuple(next(i.id for i in golden.items if i.kind == k) for k in kinds)
     subset = small_golden(golden, ids)
     judge = JudgeRagas(LangchainLLMWrapper(FakeJudgeChat()), LangchainEmbeddingsWrapper(embeddings))
@@ -100,16 +103,25 @@ def test_end_to_end_on_a_subset_writes_all_four_files(
         assert 0.0 < metrics["response_relevancy"] <= 1.0
         assert metrics["latency_p95_ms"] >= metrics["latency_p50_ms"] > 0
         assert isinstance(metrics["rouge_l"], float)
+        for name in ("fact_recall", "context_fact_recall", "retention", "grounded_rate"):
+            assert 0.0 <= metrics[name] <= 1.0, (system, name)
+    assert set(stored["by_kind"]) == set(kinds)
+    assert stored["by_kind"]["fact"]["coach"]["items"] == 1
+    first_record = next(r for r in records if r.item.key_facts)
+    total, in_answer, in_context = first_record.facts_found()
+    assert first_record.scores["fact_recall"] == in_answer / total
+    assert first_record.scores["context_fact_recall"] == in_context / total
     report = paths["report.md"].read_text()
     assert "| Metric | Coach | Baseline |" in report and "## Verdict" in report
+    assert "| Fact recall |" in report and "## Items" in report
     html = paths["report.html"].read_text()
     assert "<svg" in html and "<table>" in html and "<script" not in html
 
 
 def test_eval_command_runs_from_the_cli(tmp_path: Path, golden: GoldenSet) -> None:
-    """The Typer command the lead registers: a 3-item golden file, no baseline."""
-    picked = [i for i in golden.items if i.kind in ("fact", "refusal")][:2]
-    source = DEFAULT_GOLDEN.read_text().splitlines()
+    """--golden PATH: any golden file, over COACH_SEEDS_DIR, no baseline."""
+    picked = [i for i in golden.items if i.kind in ("fact", "off_topic")][:2]
+    source = SEEDS_GOLDEN.read_text().splitlines()
     path = tmp_path / "mini.jsonl"
     path.write_text("\n".join(source[i.line - 1] for i in picked) + "\n")
     app = typer.Typer()
@@ -128,9 +140,54 @@ def test_eval_command_runs_from_the_cli(tmp_path: Path, golden: GoldenSet) -> No
     assert "baseline was not run" in (out / "report.md").read_text()
 
 
+def test_eval_corpus_end_to_end_through_the_cli(tmp_path: Path) -> None:
+    """The real `coach eval --corpus`: a private ingest, both systems, every file, one split."""
+    out = tmp_path / "out"
+    args = ["eval", "--corpus", "tiny", "--corpora-dir", str(TINY), "--out", str(out)]
+    result = run_cli(*args, data_dir=tmp_path / ".coach")
+    assert result.returncode == 0, result.stderr
+    assert "tiny: 4 items (test split)" in " ".join(result.stdout.split())
+    assert not (tmp_path / ".coach" / "chroma").exists()  # the user's store is untouched
+    assert all((out / "tiny" / name).is_file() for name in OUTPUT_FILES)
+    combined = json.loads((out / "summary.json").read_text())
+    assert combined["split"] == "test" and list(combined["corpora"]) == ["tiny"]
+    summary = combined["corpora"]["tiny"]
+    assert summary["corpus"] == "tiny" and summary["golden"]["items"] == 4
+    assert summary["golden"]["key_facts"] == 3  # t02 has one fact, t04 two
+    lines = [json.loads(x) for x in (out / "tiny" / "results.jsonl").read_text().splitlines()]
+    assert {x["id"] for x in lines} == {"t02", "t04", "t06", "t08"}
+    assert {x["system"] for x in lines} == {"coach", "baseline"}
+    assert all(x["latency_ms"] > 0 and "statements" in x for x in lines)
+    for system in ("coach", "baseline"):
+        metrics = summary["systems"][system]["metrics"]
+        for name in ("fact_recall", "context_fact_recall", "retention"):
+            assert 0.0 <= metrics[name] <= 1.0, (system, name)
+        assert metrics["refuses_unanswerable"] is not None
+    assert summary["systems"]["coach"]["metrics"]["refuses_unanswerable"] == 1.0  # t06, t08
+    assert set(summary["by_kind"]) == {"fact", "comparison", "not_covered", "injection"}
+    report = (out / "report.md").read_text()
+    assert "## tiny" in report and "### tiny by kind" in report and "| Fact recall |" in report
+
+
+def test_eval_dev_split_and_bad_corpus_name(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["eval", "--corpus", "tiny", "--corpora-dir", str(TINY), "--no-baseline"]
+    dev = ["--split", "dev", "--out", str(out), "--gate"]
+    result = run_cli(*args, *dev, data_dir=tmp_path / ".coach")
+    assert result.returncode == 1, result.stderr  # tiny has no tables in eval/thresholds.toml
+    assert "tiny: no thresholds; add [tiny.min]" in " ".join(result.stdout.split())
+    lines = [json.loads(x) for x in (out / "tiny" / "results.jsonl").read_text().splitlines()]
+    assert {x["id"] for x in lines} == {"t01", "t03", "t05", "t07"}
+    assert {x["system"] for x in lines} == {"coach"}
+    wrong = run_cli("eval", "--corpus", "nope", "--corpora-dir", str(TINY), data_dir=tmp_path)
+    assert wrong.returncode != 0
+    assert "Unknown corpus 'nope'; the corpora are: tiny" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
 def test_eval_command_reports_a_malformed_golden_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
-    path.write_text(DEFAULT_GOLDEN.read_text().splitlines()[0] + "\n{not json}\n")
+    path.write_text(SEEDS_GOLDEN.read_text().splitlines()[0] + "\n{not json}\n")
     with pytest.raises(InputError, match=r"bad\.jsonl line 2: invalid JSON"):
         eval_command(golden=path, out=tmp_path / "out", baseline=False)
     assert not (tmp_path / "out").exists()
@@ -206,7 +263,8 @@ def test_a_real_ragas_nan_is_never_silent(embeddings: Any) -> None:
     assert summary["metrics"]["faithfulness"] == NAN
     assert summary["notes"]["faithfulness"] == "NaN on q1"
     assert (
-        "faithfulness is NaN" in check({"systems": {"coach": summary}}, load_thresholds()).failures
+        "faithfulness is NaN"
+        in check({"systems": {"coach": summary}}, load_thresholds()["seeds"]).failures
     )
     assert json.loads(json.dumps(record.to_json()))["scores"]["faithfulness"] == NAN
 

@@ -105,6 +105,7 @@ def test_deterministic_scores_of_an_answer() -> None:
         "mrr": 0.5,
         "answers_answerable": 1.0,
         "cites_expected_source": 1.0,
+        "grounded_rate": 1.0,  # no key facts and no statements: no fact or statement scores
     }
 
 

@@ -11,15 +11,17 @@ import math
 from pathlib import Path
 
 from eval.command import run_eval
-from eval.golden import DEFAULT_GOLDEN
+from eval.corpus import CORPORA_DIR
 from eval.metrics import JUDGE_METRICS
 from tests.llm.llm_support import llm_settings_for
 from tests.llm.openai_server import OpenAIServer
+from tests.support import run_cli
 
 
 def small_golden(path: Path) -> Path:
     """Three items of the real golden set: a fact, a follow-up with history, an unanswerable."""
-    items = [json.loads(line) for line in DEFAULT_GOLDEN.read_text().splitlines() if line.strip()]
+    seeds = (CORPORA_DIR / "seeds" / "golden.jsonl").read_text()
+    items = [json.loads(line) for line in seeds.splitlines() if line.strip()]
     fact = next(i for i in items if i["answerable"] and not i.get("history"))
     follow_up = next(i for i in items if i["answerable"] and i.get("history"))
     unanswerable = next(i for i in items if not i["answerable"])
@@ -56,3 +58,33 @@ def test_the_eval_runs_the_llm_coach_and_the_ragas_judge(
         assert isinstance(value, float) and not math.isnan(value), (name, value)
     assert outcome.summary["judge"] == "judge-model"
     assert (tmp_path / "out" / "report.md").is_file()
+
+
+def test_coach_eval_corpus_with_the_llm_generator(
+    openai_server: OpenAIServer, tmp_path: Path
+) -> None:
+    """`coach eval --corpus tiny --generator llm` answers through OPENAI_BASE_URL."""
+    corpora = Path(__file__).resolve().parents[1] / "eval" / "corpora"
+    out = tmp_path / "out"
+    args = ["eval", "--corpus", "tiny", "--corpora-dir", str(corpora), "--generator", "llm"]
+    result = run_cli(
+        *args,
+        "--no-baseline",
+        "--out",
+        str(out),
+        data_dir=tmp_path / ".coach",
+        OPENAI_BASE_URL=openai_server.base_url,
+        OPENAI_API_KEY="sk-test",
+        COACH_LLM_RETRIES="0",
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "tiny" / "summary.json").read_text())
+    coach = summary["systems"]["coach"]
+    assert coach["config"]["generator"] == "llm"
+    assert "llm answers" in coach["description"]
+    lines = [json.loads(x) for x in (out / "tiny" / "results.jsonl").read_text().splitlines()]
+    answered = [x for x in lines if not x["refused"]]
+    assert answered and all(x["mode"] == "llm" for x in answered)
+    assert any("<guides>" in r.system for r in openai_server.chat_requests())
+    assert isinstance(coach["metrics"]["grounded_rate"], float)
+    assert 0.0 <= coach["metrics"]["fact_recall"] <= 1.0
