@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=2000, description="Token overlap between chunks.")
 
     # Retrieval
-    top_k: int = Field(8, ge=1, le=50, description="Chunks handed to the answer generator.")
+    top_k: int = Field(10, ge=1, le=50, description="Chunks handed to the answer generator.")
     candidates: int = Field(20, ge=1, le=200, description="Candidates from each retriever.")
     vector_weight: float = Field(1.0, ge=0, description="Weight of vector search in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 in fusion.")
