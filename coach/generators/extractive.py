@@ -86,42 +86,46 @@ def _said(history: Sequence[Turn]) -> str:
 def select_units(
     candidates: list[Candidate], scorer: StatementScorer, limit: int
 ) -> list[Candidate]:
-    """The units to quote: the best, those close to it, and the rest of a list quoted."""
+    """The units to quote: the best and those close to it, each list they open or belong to
+    quoted whole right after them (while the budget lasts)."""
     if not candidates:
         return []
     ranked = sorted(candidates, key=lambda c: (-c.score, c.order))
     best = ranked[0].score
     if best < scorer.floor:
         return []
+    picked = [c for c in ranked if c.score >= scorer.keep * best][: limit * 2]
+    blocks: dict[tuple[str, int], list[Candidate]] = {}
+    for c in candidates:  # reading order within each chunk
+        blocks.setdefault((c.chunk.chunk_id, c.unit.block), []).append(c)
+    picked_in: dict[tuple[str, int], int] = {}
+    for c in picked[:limit]:
+        key = (c.chunk.chunk_id, c.unit.block)
+        picked_in[key] = picked_in.get(key, 0) + 1
     chosen: list[Candidate] = []
-    for c in ranked:
-        if len(chosen) >= limit or c.score < scorer.keep * best:
-            break
-        if not _near_duplicate(c.unit, chosen):
+
+    def add(c: Candidate) -> None:
+        if len(chosen) < limit and c not in chosen and not _near_duplicate(c.unit, chosen):
             chosen.append(c)
-    return _complete_lists(chosen, candidates, limit)
 
-
-def _complete_lists(
-    chosen: list[Candidate], candidates: list[Candidate], limit: int
-) -> list[Candidate]:
-    """A list two of whose members are quoted is quoted whole, while the budget lasts."""
-    picked = set(map(id, chosen))
-    blocks: dict[tuple[str, int], int] = {}
-    for c in chosen:
-        if c.unit.kind != "sentence":
-            key = (c.chunk.chunk_id, c.unit.block)
-            blocks[key] = blocks.get(key, 0) + 1
-    for key, n in sorted(blocks.items(), key=lambda kv: -kv[1]):
-        if n < 2:
+    for c in picked:
+        if len(chosen) >= limit:
+            break
+        add(c)
+        key = (c.chunk.chunk_id, c.unit.block)
+        if c.unit.intro:  # "...the main gaps are:" — the list it opens
+            key = (c.chunk.chunk_id, c.unit.block + 1)
+            members = blocks.get(key, [])
+            if members and members[0].unit.kind == "sentence":
+                continue
+        else:
             continue
-        for c in candidates:
-            if len(chosen) >= limit:
-                return chosen
-            same = (c.chunk.chunk_id, c.unit.block) == key
-            if same and id(c) not in picked and not _near_duplicate(c.unit, chosen):
-                chosen.append(c)
-                picked.add(id(c))
+        for member in blocks.get(key, []):
+            add(member)
+    for key, n in sorted(picked_in.items(), key=lambda kv: -kv[1]):  # lists quoted from
+        if n >= 2 and blocks[key][0].unit.kind != "sentence":
+            for member in blocks[key]:
+                add(member)
     return chosen
 
 
