@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from coach.keywords import GENERIC_WORDS, STOPWORDS, terms
+from coach.keywords import GENERIC_WORDS, STOPWORDS, terms, words
 from coach.library import GuideEntry, Library, read_library, write_library
 from coach.prompt_files import load_prompt
 from coach.schema import Chunk
@@ -103,6 +103,26 @@ def guide_entry(chunks: Sequence[Chunk], ingested_at: str) -> GuideEntry:
     )
 
 
+def _fold(word: str) -> str:
+    """A light ending fold ("engineers", "engineering" → "engineer") that keeps "nurse" and
+    "nursing" apart, unlike a full stemmer: a topic keeps the phrase its titles use."""
+    if not word.isalpha():
+        return word
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            if suffix == "es" and not word.endswith(("ches", "shes", "sses", "xes")):
+                continue
+            if suffix == "s" and word.endswith("ss"):
+                continue
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def phrase_terms(text: str) -> list[str]:
+    """The words titles and text are matched by when finding topics."""
+    return [_fold(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
 def title_phrases(title: str) -> list[tuple[str, tuple[str, ...]]]:
     """Runs of content words in a title and their sub-phrases: (as written, their terms)."""
     runs: list[list[str]] = [[]]
@@ -111,7 +131,8 @@ def title_phrases(title: str) -> list[tuple[str, tuple[str, ...]]]:
         if not token:
             continue
         word = token.lower()
-        if not _RAW_WORD.fullmatch(token) or word in STOPWORDS or word in GENERIC_WORDS:
+        generic = set(terms(word)) <= GENERIC_WORDS
+        if not _RAW_WORD.fullmatch(token) or word in STOPWORDS or generic:
             runs.append([])
         else:
             runs[-1].append(token)
@@ -120,7 +141,7 @@ def title_phrases(title: str) -> list[tuple[str, tuple[str, ...]]]:
         for size in range(1, min(PHRASE_WORDS, len(run)) + 1):
             for start in range(len(run) - size + 1):
                 shown = " ".join(run[start : start + size])
-                key = tuple(terms(shown))
+                key = tuple(phrase_terms(shown))
                 if len(key) == size and all(t.isalpha() for t in key):
                     phrases.setdefault(key, shown)
     return [(shown, key) for key, shown in phrases.items()]
@@ -147,7 +168,7 @@ class _TitleStats:
     def of(cls, guides: dict[str, list[Chunk]]) -> _TitleStats:
         stats = cls()
         for source, chunks in guides.items():
-            body = [t for c in chunks for t in terms(c.text)]
+            body = [t for c in chunks for t in phrase_terms(c.text)]
             echo: Counter[tuple[str, ...]] = Counter()
             for text, key in title_phrases(chunks[0].title):
                 stats.coverage[key] += 1
