@@ -6,8 +6,9 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from rank_bm25 import BM25Okapi
+import numpy as np
 
+from coach.bm25 import BM25Index
 from coach.keywords import GENERIC_WORDS, terms
 from coach.schema import Chunk, Retrieved
 from coach.settings import Settings
@@ -48,7 +49,7 @@ class _KeywordIndex:
         self.chunks = chunks
         # Section and text; titles count through _boost_named_guides. Ingest stores them.
         docs = docs if docs is not None else [keyword_terms(c) for c in chunks]
-        self.bm25 = BM25Okapi(docs) if chunks else None
+        self.bm25 = BM25Index(docs) if chunks else None
         df = Counter(t for doc in docs for t in set(doc))
         # Plain log(N/df): 0 for a word in every chunk (BM25's own idf floors those at a
         # positive epsilon, which hides how common they are).
@@ -61,9 +62,10 @@ class _KeywordIndex:
         query = [t for t in terms(text) if t not in GENERIC_WORDS]
         if self.bm25 is None or not query:
             return []
-        scores = self.bm25.get_scores(query)
-        ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-        return [(self.chunks[i], float(scores[i])) for i in ranked[:n] if scores[i] > 0]
+        scores = self.bm25.scores(query)
+        hits = np.flatnonzero(scores > 0)
+        ranked = hits[np.lexsort((hits, -scores[hits]))][:n]  # best first, ties in chunk order
+        return [(self.chunks[i], float(scores[i])) for i in ranked]
 
 
 class HybridRetriever:
@@ -89,6 +91,9 @@ class HybridRetriever:
         if self.units is None:
             return _KeywordIndex(chunks)
         return _KeywordIndex(chunks, [self.units.terms_of(c) for c in chunks])
+
+    def _terms_of(self, chunk: Chunk) -> list[str]:
+        return self.units.terms_of(chunk) if self.units else keyword_terms(chunk)
 
     def reload(self) -> int:
         """Swap in the store's current chunks and their keyword index; returns the count."""
@@ -171,7 +176,7 @@ class HybridRetriever:
         unknown = sorted(
             t for t in asked if t not in index.idf and t not in GENERIC_WORDS and len(t) >= 3
         )
-        seen = {t for hit in context for t in terms(f"{hit.chunk.section} {hit.chunk.text}")}
+        seen = {t for hit in context for t in self._terms_of(hit.chunk)}
         rare_hit = any(t in index.distinctive and t in seen for t in asked)
         return unknown, rare_hit
 

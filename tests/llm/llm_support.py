@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -43,6 +44,55 @@ def grounded_reply(request: Recorded) -> Reply:
     number = max(excerpts, key=lambda n: len(asked & set(_WORDS.findall(excerpts[n].lower()))))
     sentence = _SENTENCE_END.split(" ".join(excerpts[number].split()), maxsplit=1)[0]
     return Reply(text=f"The guides say: {sentence.rstrip('.')} [{number}].")
+
+
+HABITS = (
+    "faithful",
+    "invented_figure",
+    "refusal_prefix",
+    "piled_markers",
+    "bare_refusal",
+    "list_numbers",
+)
+INVENTED = "$987,654"  # a figure no guide holds
+
+
+def _sentences(excerpts: dict[int, str], asked: set[str]) -> list[tuple[int, str]]:
+    """The two excerpts that share most words with the question, each with its first sentence."""
+    best = sorted(excerpts, key=lambda n: -len(asked & set(_WORDS.findall(excerpts[n].lower()))))
+    found = []
+    for number in best[:2]:
+        lines = [ln for ln in excerpts[number].splitlines() if len(ln.split()) > 4]
+        text = " ".join((lines or [excerpts[number]])[0].lstrip("-*# ").split())
+        found.append((number, _SENTENCE_END.split(text, maxsplit=1)[0].rstrip(".")))
+    return found
+
+
+def habitual_reply(request: Recorded) -> Reply:
+    """What a weak local model writes: one of its habits per question (chosen by a hash of it).
+
+    Faithful citations; an invented figure; a refusal phrase before a real answer; markers
+    piled at the end; a bare refusal; list numbers that look like citations. The chain must
+    pass on only what the excerpts support.
+    """
+    if schema_reply(request.last_user) is not None or "standalone question" in request.system:
+        return grounded_reply(request)
+    excerpts = excerpts_of(request)
+    if not excerpts:
+        return Reply(text="The guides don't cover that.")
+    asked = set(_WORDS.findall(request.last_user.lower()))
+    habit = HABITS[int(hashlib.sha1(request.last_user.encode()).hexdigest(), 16) % len(HABITS)]
+    (n1, s1), *rest = _sentences(excerpts, asked)
+    n2, s2 = rest[0] if rest else (n1, s1)
+    text = {
+        "faithful": f"{s1} [{n1}]. {s2} [{n2}].",
+        "invented_figure": f"{s1} [{n1}]. Most people in this role earn {INVENTED} a year [{n1}].",
+        "refusal_prefix": f"The guides don't cover that. However: {s1} [{n1}].",
+        "piled_markers": f"{s1}. {s2}.\n\n[{n1}][{n2}]",
+        "bare_refusal": "The guides don't cover that.",
+        "list_numbers": f"[1] {s1}\n[2] {s2}",
+    }[habit]
+    return Reply(text=text)
 
 
 def llm_settings_for(server: OpenAIServer, data_dir: Path, **overrides: object) -> Settings:
