@@ -108,11 +108,14 @@ def ingest(
 ) -> None:
     """Chunk, embed and store the guides (idempotent and incremental)."""
     from coach.factory import build
+    from ingest.lock import ingest_lock
     from ingest.report import render_report
 
-    parts = build(load_settings())  # lazy: the store is not opened until ingestion
-    target = path or parts.settings.seeds_dir
-    report = _run_ingest(parts, [target], reset=reset, quiet=as_json)
+    settings = load_settings()
+    with ingest_lock(settings.data_dir, settings.collection):  # before the store is opened
+        parts = build(settings)
+        target = path or parts.settings.seeds_dir
+        report = _run_ingest(parts, [target], reset=reset, quiet=as_json)
     if as_json:
         console.print_json(json.dumps(report.to_dict()))
     else:

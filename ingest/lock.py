@@ -17,15 +17,22 @@ class IngestRunning(CoachError):
     status_code = 409
 
 
+_held: set[Path] = set()  # locks this process holds: taking one again is a no-op
+
+
 @contextmanager
 def ingest_lock(data_dir: Path, collection: str) -> Iterator[None]:
     """Hold the store's ingest lock, or fail at once naming the process that holds it.
 
     ``flock`` is released by the kernel when its holder exits, even when killed, so a
-    crashed run never leaves the store locked.
+    crashed run never leaves the store locked. Re-entrant within a process (the CLI takes
+    it before opening the store, ``run_ingest`` again).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / f"ingest-{collection}.lock"
+    path = (data_dir / f"ingest-{collection}.lock").resolve()
+    if path in _held:
+        yield
+        return
     with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -40,9 +47,11 @@ def ingest_lock(data_dir: Path, collection: str) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
+        _held.add(path)
         try:
             yield
         finally:
+            _held.discard(path)
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -104,14 +104,29 @@ def test_a_store_from_the_previous_recipe_is_upgraded_by_a_folder_run(
 def test_a_second_ingest_on_the_same_store_is_refused_with_a_clear_message(
     corpus: Path, store: GuideStore, settings: Settings
 ) -> None:
-    with (
-        ingest_lock(settings.data_dir, store.name),
-        pytest.raises(IngestRunning, match=f"pid {os.getpid()}.*wait for it"),
-    ):
-        run_ingest([corpus], store, settings)
-    assert store.count() == 0  # nothing was written
-    run_ingest([corpus], store, settings)  # the lock is free again
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from ingest.lock import ingest_lock\n"
+            f"with ingest_lock(Path({str(settings.data_dir)!r}), {store.name!r}):\n"
+            "    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(IngestRunning, match=f"pid {holder.pid}.*wait for it"):
+            run_ingest([corpus], store, settings)
+        assert store.count() == 0  # nothing was written
+    finally:
+        holder.kill()
+        holder.wait()
+    run_ingest([corpus], store, settings)  # the lock is free once its holder is gone
     assert store.count() > 0
+    with ingest_lock(settings.data_dir, store.name):  # re-entrant within one process
+        assert run_ingest([corpus], store, settings).unchanged == store.count()
 
 
 def test_two_ingest_processes_on_different_folders_never_mix(tmp_path: Path) -> None:
