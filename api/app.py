@@ -37,11 +37,9 @@ def build_ready(settings: Settings) -> Parts:
     """Build the parts; ingest the seed guides when the store is empty."""
     parts = build(settings)
     if parts.store.count() == 0:
-        from ingest.pipeline import run_ingest
-
         logger.info("The guide store is empty: ingesting %s", settings.seeds_dir)
         try:
-            report = run_ingest([settings.seeds_dir], parts.store, settings)
+            report = parts.ingest([settings.seeds_dir])
             logger.info("Ingested %d chunks from %d guides", report.chunks_total, report.files)
         except CoachError as exc:  # the server still starts; /readyz says what is wrong
             logger.error("Could not ingest %s: %s", settings.seeds_dir, exc)

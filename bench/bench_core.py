@@ -19,7 +19,6 @@ from rich.table import Table
 from coach.embeddings import MAX_TOKENS, OnnxMiniLMEmbeddings, local_model_files
 from coach.factory import build
 from coach.settings import Settings
-from ingest.pipeline import run_ingest
 
 ROUNDS = 3
 
@@ -35,7 +34,7 @@ def bench_ingest(console: Console) -> float:
             settings = Settings(_env_file=None, data_dir=Path(tmp), seeds_dir=SEEDS)  # type: ignore[call-arg]
             parts = build(settings)
             start = time.perf_counter()
-            report = run_ingest([SEEDS], parts.store, settings)
+            report = parts.ingest([SEEDS])
             times.append(time.perf_counter() - start)
             assert report.ok, report.errors
     return statistics.median(times)
@@ -85,7 +84,7 @@ def bench_ask(n: int = 100) -> tuple[list[float], int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), seeds_dir=SEEDS)  # type: ignore[call-arg]
         parts = build(settings)
-        report = run_ingest([SEEDS], parts.store, settings)
+        report = parts.ingest([SEEDS])
         chunks = report.chunks_total
         start = time.perf_counter()
         parts.coach.warm_up()  # what `coach serve` does at start-up (api.app.warm_up)
@@ -106,7 +105,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), seeds_dir=SEEDS)  # type: ignore[call-arg]
         parts = build(settings)
-        run_ingest([SEEDS], parts.store, settings)
+        parts.ingest([SEEDS])
         texts = [c.text for c in parts.store.all_chunks()]
     pipe_rate, raw_rate = bench_embeddings(texts)
     latencies, chunks, warm_s = bench_ask()

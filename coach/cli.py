@@ -77,10 +77,8 @@ def load_settings() -> Settings:
 
 
 def _run_ingest(parts: Any, paths: list[Path], reset: bool, quiet: bool = False) -> Any:
-    from ingest.pipeline import run_ingest
-
     with progress_bar(enabled=not quiet, console=errors) as progress:
-        return run_ingest(paths, parts.store, parts.settings, reset=reset, progress=progress)
+        return parts.ingest(paths, reset=reset, progress=progress)
 
 
 def _build(ensure_ingested: bool = True, quiet: bool = False) -> Any:

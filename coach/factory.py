@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -87,6 +89,17 @@ class Parts:
     coach: Coach
     units: UnitIndex | None = None
     watcher: GuideWatcher | None = None
+
+    def ingest(self, paths: Sequence[str | Path], reset: bool = False, progress: Any = None) -> Any:
+        """Run an ingest on this store and take in what it wrote (units, library) at once,
+        so this process's own watcher has nothing left to reload."""
+        from ingest.pipeline import run_ingest
+
+        report = run_ingest(paths, self.store, self.settings, reset=reset, progress=progress)
+        if self.units is not None:
+            self.units.load()
+        self.coach.forget_library()
+        return report
 
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:

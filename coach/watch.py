@@ -44,7 +44,9 @@ class GuideWatcher:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return False
-            self._thread = threading.Thread(target=self._reload, name="guide-reload", daemon=True)
+            # Not a daemon: a process that exits mid-reload waits for it rather than tearing
+            # Chroma down under it.
+            self._thread = threading.Thread(target=self._reload, name="guide-reload")
             self._thread.start()
         return True
 

@@ -235,7 +235,6 @@ def private_coach(
 ) -> Iterator[Parts]:
     """A coach over a fresh ingest of ``guides_dir`` in a temporary data dir, removed after."""
     from coach.factory import build
-    from ingest.pipeline import run_ingest
 
     if not guides_dir.is_dir():
         raise InputError(f"No guides folder at {guides_dir}; set COACH_SEEDS_DIR.")
@@ -245,7 +244,7 @@ def private_coach(
         )
         parts = build(private)
         try:
-            ingested = run_ingest([guides_dir], parts.store, private, progress=progress)
+            ingested = parts.ingest([guides_dir], progress=progress)
             if not ingested.ok:
                 problems = "; ".join(e.message for e in ingested.errors)
                 raise InputError(f"Cannot evaluate: ingesting {guides_dir} failed: {problems}")

@@ -42,7 +42,6 @@ def measure(
     from coach.factory import build
     from coach.schema import Turn
     from coach.settings import Settings
-    from ingest.pipeline import run_ingest
 
     config = tomllib.loads((corpus / "corpus.toml").read_text(encoding="utf-8"))
     guides = (corpus / config.get("guides", "guides")).resolve()
@@ -52,7 +51,7 @@ def measure(
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
-        run_ingest([guides], parts.store, settings)
+        parts.ingest([guides])
         coach = parts.coach
         asked = []
         for item in dev:

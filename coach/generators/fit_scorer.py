@@ -62,7 +62,6 @@ def collect(corpus_dir: Path) -> list[Item]:
     from coach.factory import build
     from coach.schema import Turn
     from coach.settings import Settings
-    from ingest.pipeline import run_ingest
 
     config = tomllib.loads((corpus_dir / "corpus.toml").read_text(encoding="utf-8"))
     guides = (corpus_dir / config.get("guides", "guides")).resolve()
@@ -70,8 +69,7 @@ def collect(corpus_dir: Path) -> list[Item]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
-        run_ingest([guides], parts.store, settings)
-        parts.coach.generator.units.load()  # type: ignore[attr-defined]
+        parts.ingest([guides])
         coach = parts.coach
         generator = coach.generator
         generator.scorer = StatementScorer.neutral()  # type: ignore[attr-defined]
