@@ -57,14 +57,28 @@ HABITS = (
 INVENTED = "$987,654"  # a figure no guide holds
 
 
+def _body(excerpt: str) -> str:
+    """An excerpt's text without its "Title › Section:" lead."""
+    rest = excerpt.split(" › ", 1)[1] if " › " in excerpt else excerpt
+    return rest.split(": ", 1)[1] if ": " in rest else rest
+
+
 def _sentences(excerpts: dict[int, str], asked: set[str]) -> list[tuple[int, str]]:
-    """The two excerpts that share most words with the question, each with its first sentence."""
+    """The two excerpts that share most words with the question, each with the sentence of
+    it that shares most (a prose line, not a heading)."""
     best = sorted(excerpts, key=lambda n: -len(asked & set(_WORDS.findall(excerpts[n].lower()))))
     found = []
     for number in best[:2]:
-        lines = [ln for ln in excerpts[number].splitlines() if len(ln.split()) > 4]
-        text = " ".join((lines or [excerpts[number]])[0].lstrip("-*# ").split())
-        found.append((number, _SENTENCE_END.split(text, maxsplit=1)[0].rstrip(".")))
+        lines = [
+            " ".join(ln.lstrip("-*# ").split())
+            for ln in _body(excerpts[number]).splitlines()
+            if len(ln.split()) > 5 and not ln.lstrip().startswith("#")
+        ]
+        sentences = [s for ln in lines for s in _SENTENCE_END.split(ln)] or [
+            _body(excerpts[number])
+        ]
+        pick = max(sentences, key=lambda t: len(asked & set(_WORDS.findall(t.lower()))))
+        found.append((number, pick.rstrip(".:")))
     return found
 
 
@@ -87,7 +101,7 @@ def habitual_reply(request: Recorded) -> Reply:
     text = {
         "faithful": f"{s1} [{n1}]. {s2} [{n2}].",
         "invented_figure": f"{s1} [{n1}]. Most people in this role earn {INVENTED} a year [{n1}].",
-        "refusal_prefix": f"The guides don't cover that. However: {s1} [{n1}].",
+        "refusal_prefix": f"The guides don't cover that. However, {s1[:1].lower()}{s1[1:]} [{n1}].",
         "piled_markers": f"{s1}. {s2}.\n\n[{n1}][{n2}]",
         "bare_refusal": "The guides don't cover that.",
         "list_numbers": f"[1] {s1}\n[2] {s2}",
