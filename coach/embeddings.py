@@ -90,23 +90,27 @@ class OnnxMiniLMEmbeddings(Embeddings):
                 self._session, self._tokenizer = session, tokenizer
             return self._session, self._tokenizer
 
+    def _forward(self, batch: list[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+        """Token states, attention mask and encodings of one batch (padded to its longest)."""
+        session, tokenizer = self._load()
+        encodings = tokenizer.encode_batch(batch)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        return session.run(None, feeds)[0], mask, encodings
+
     def embed_array(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one row per text (batched; padding is masked out of the mean)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        session, tokenizer = self._load()
         rows = []
         # Sorting by length keeps padding small inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch_size):
             batch = [texts[i] for i in order[start : start + self.batch_size]]
-            encodings = tokenizer.encode_batch(batch)
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = session.run(None, feeds)[0]
+            hidden, mask, _ = self._forward(batch)
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -141,19 +145,12 @@ class OnnxMiniLMEmbeddings(Embeddings):
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
-        session, tokenizer = self._load()
         pooled_rows: list[np.ndarray] = [np.empty(0)] * len(texts)
         span_rows: list[np.ndarray] = [np.empty(0)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            encodings = tokenizer.encode_batch([texts[i] for i in batch])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = session.run(None, feeds)[0]
+            hidden, mask, encodings = self._forward([texts[i] for i in batch])
             for row, (i, encoding) in enumerate(zip(batch, encodings, strict=True)):
                 states = hidden[row]
                 weights = mask[row].astype(np.float32)
