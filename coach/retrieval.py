@@ -144,7 +144,7 @@ class HybridRetriever:
     def _boost_named_guides(
         self, query: Query, found: dict[str, Retrieved], fused: dict[str, float]
     ) -> None:
-        """Favour the guides whose title names what the query asks about ("solutions architect").
+        """Favour the guides whose title names what the query asks about ("travel nursing").
 
         A user who talks about a role wants that role's guide; the boost is the share of the
         query's distinctive words found in the guide's title, worth at most a first rank.

@@ -3,7 +3,7 @@
 Rules about language only, never about one set of guides. A figure is a number with what
 it counts: a currency (``$150,000`` = ``$150K``), a percentage, a time unit (``3-6 months``
 = ``three to six months``), or nothing (a count, a year). A name is a run of capitalised
-words (``AI Documentation Engineer``), a CamelCase word (``LangChain``), an acronym
+words (``Registered Nurse``), a CamelCase word (``LangChain``), an acronym
 (``RAG``, matched by the initials of ``retrieval-augmented generation`` too), a word with
 digits (``GPT-4``), or a capitalised word inside a sentence (``Berlin``).
 """
