@@ -236,9 +236,10 @@ class _Writer:
 
     def _cite(self, c: Candidate) -> str:
         n = self.numbers.cite(c.chunk, c.unit.text, c.unit.index)
-        repeated = c.unit.show_label and c.unit.label == self._label
-        self._label = c.unit.label if c.unit.show_label else ""
-        text = c.unit.text if repeated else c.unit.display
+        shown = c.unit.show_label and c.unit.label != c.chunk.title  # a title says nothing here
+        repeated = shown and c.unit.label == self._label
+        self._label = c.unit.label if shown else ""
+        text = c.unit.display if shown and not repeated else c.unit.text
         self.statements.append(Statement(text=text, citations=[n], supported=True))
         return with_marker(text, f"[{n}]")
 
