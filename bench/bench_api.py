@@ -49,6 +49,16 @@ class Results:
     load_before: float = 0.0  # 1-minute load average of the box before the server started
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Terminate a server process, killing it if it does not exit within 15 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=15)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -247,12 +257,7 @@ def main() -> int:
             print((workdir / "server.log").read_text()[-4000:], file=sys.stderr)
             raise
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
     ok = report(results, args.p95_ms)
     if args.json:
         args.json.write_text(json.dumps(asdict(results), indent=2) + "\n")

@@ -39,7 +39,13 @@ from typing import Any
 
 import httpx
 import numpy as np
-from bench_api import free_port, memory_mb, percentile, server_env  # bench/bench_api.py
+from bench_api import (  # bench/bench_api.py
+    free_port,
+    memory_mb,
+    percentile,
+    server_env,
+    stop_server,
+)
 from questions import QUESTIONS, REPO, SEEDS  # bench/questions.py
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -267,12 +273,7 @@ def serving(data_dir: Path, workdir: Path, timeout: float) -> Iterator[tuple[str
             ready = wait_ready(url, server, started, timeout, log_path)
             yield url, server.pid, ready
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
+            stop_server(server)
 
 
 def wait_ready(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from coach.factory import Parts, assemble
 from coach.history import HistoryStore
+from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import GuideStore, make_chroma_client
 
@@ -62,3 +64,18 @@ def ingested_store(
     report = run_ingest([guides], store, settings)
     assert report.ok and report.chunks_total > 0, report.errors
     return settings, store
+
+
+def hand_chunk(source: str, title: str, section: str, text: str, position: int = 0) -> Chunk:
+    """A chunk made by hand (no store), with a real content hash and a stable id."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return Chunk(
+        chunk_id=f"{source}:{position}:{digest[:8]}",
+        text=text,
+        source=source,
+        title=title,
+        section=section,
+        position=position,
+        tokens=len(text.split()),
+        content_hash=digest,
+    )

@@ -10,27 +10,13 @@ import pytest
 
 from coach.embeddings import OnnxMiniLMEmbeddings
 from coach.library import LIBRARY_KEY, Library, read_library
-from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import MODEL_KEY, RECIPE_KEY, GuideStore
 from ingest.pipeline import run_ingest
 from ingest.summary import as_asked, short_title, starter_question, starters, summarise, topics
-from tests.support import NURSING, REPO, build_parts, ingested_store
+from tests.support import NURSING, REPO, build_parts, hand_chunk, ingested_store
 
 SEED_WORDS = ("backend", "solutions architect", "documentation engineer", "ai engineer")
-
-
-def chunk(source: str, title: str, section: str, text: str, position: int = 0) -> Chunk:
-    return Chunk(
-        chunk_id=f"{source}-{position}",
-        text=text,
-        source=source,
-        title=title,
-        section=section,
-        position=position,
-        tokens=len(text.split()),
-        content_hash=str(hash(text)),
-    )
 
 
 def corpora() -> list[Path]:
@@ -48,13 +34,17 @@ def corpora() -> list[Path]:
 def test_topics_are_title_phrases_their_guides_keep_using() -> None:
     body = "A school counselor helps pupils. " * 3 + "The school counselor plans lessons."
     guides = {
-        "a.md": [chunk("a.md", "School Counselor Handbook", "Role", body)],
-        "b.md": [chunk("b.md", "Art Teacher Basics", "Role", "An art teacher teaches art. " * 3)],
+        "a.md": [hand_chunk("a.md", "School Counselor Handbook", "Role", body)],
+        "b.md": [
+            hand_chunk("b.md", "Art Teacher Basics", "Role", "An art teacher teaches art. " * 3)
+        ],
     }
     found = topics(guides)
     assert found[:2] == ["School Counselor", "Art Teacher"]
     assert "Handbook" not in found and "Basics" not in found  # the text never uses them
-    quiet = [chunk("q.md", "Field Notes: Part One", "Intro", "Nothing repeats the title. " * 5)]
+    quiet = [
+        hand_chunk("q.md", "Field Notes: Part One", "Intro", "Nothing repeats the title. " * 5)
+    ]
     assert summarise(quiet).topics == ["Field Notes"]  # no phrase recurs: the title stands
 
 
@@ -78,11 +68,13 @@ def test_starters_come_from_substantial_sections_and_must_be_answered() -> None:
     long = "Negotiation of salary offers needs data about salary ranges. " * 12
     guides = {
         "pay.md": [
-            chunk("pay.md", "Pay Guide", "Salary Negotiation", long, 0),
-            chunk("pay.md", "Pay Guide", "Tiny Section", "Tiny section text.", 1),
-            chunk("pay.md", "Pay Guide", "Reality Check", "Nothing here echoes it. " * 20, 2),
+            hand_chunk("pay.md", "Pay Guide", "Salary Negotiation", long, 0),
+            hand_chunk("pay.md", "Pay Guide", "Tiny Section", "Tiny section text.", 1),
+            hand_chunk("pay.md", "Pay Guide", "Reality Check", "Nothing here echoes it. " * 20, 2),
         ],
-        "cv.md": [chunk("cv.md", "CV Guide", "Writing a Resume", "A resume lists work. " * 20)],
+        "cv.md": [
+            hand_chunk("cv.md", "CV Guide", "Writing a Resume", "A resume lists work. " * 20)
+        ],
     }
     asked: list[str] = []
 
@@ -100,11 +92,11 @@ def test_starters_come_from_substantial_sections_and_must_be_answered() -> None:
 
 
 def test_an_unchanged_guide_keeps_its_entry_and_a_changed_one_is_renewed() -> None:
-    one = [chunk("a.md", "Guide A", "Part", "Text of guide A. " * 10)]
-    two = [chunk("b.md", "Guide B", "Part", "Text of guide B. " * 10)]
+    one = [hand_chunk("a.md", "Guide A", "Part", "Text of guide A. " * 10)]
+    two = [hand_chunk("b.md", "Guide B", "Part", "Text of guide B. " * 10)]
     first = summarise([*one, *two], now="2026-01-01T00:00:00+00:00")
     assert summarise([*one, *two], first, now="2026-02-01T00:00:00+00:00") is first
-    changed = [chunk("b.md", "Guide B", "Part", "New text of guide B. " * 10)]
+    changed = [hand_chunk("b.md", "Guide B", "Part", "New text of guide B. " * 10)]
     second = summarise([*one, *changed], first, now="2026-02-01T00:00:00+00:00")
     stamps = {g.source: g.ingested_at for g in second.guides}
     assert stamps == {"a.md": "2026-01-01T00:00:00+00:00", "b.md": "2026-02-01T00:00:00+00:00"}

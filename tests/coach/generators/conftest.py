@@ -7,7 +7,6 @@ question is the chunks ranked by cosine similarity, best first, as retrieval han
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,25 +19,11 @@ from coach.generators.base import Draft
 from coach.generators.extractive import ExtractiveGenerator
 from coach.schema import Chunk, Retrieved
 from coach.units import UnitIndex, derive_units
-from tests.support import SEEDS
+from tests.support import SEEDS, hand_chunk
 
 TEXT_LINES_PER_CHUNK = 10
 
 Ask = Callable[..., tuple[list[str], Draft]]
-
-
-def _chunk(source: str, title: str, section: str, text: str, position: int) -> Chunk:
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return Chunk(
-        chunk_id=f"{source}:{position}:{digest[:8]}",
-        text=text,
-        source=source,
-        title=title,
-        section=section,
-        position=position,
-        tokens=len(text.split()),
-        content_hash=digest,
-    )
 
 
 def chunk_seed(path: Path) -> list[Chunk]:
@@ -63,7 +48,9 @@ def chunk_seed(path: Path) -> list[Chunk]:
             ("", "\n".join(lines[i : i + TEXT_LINES_PER_CHUNK]))
             for i in range(0, len(lines), TEXT_LINES_PER_CHUNK)
         ]
-    return [_chunk(path.name, title, section, text, n) for n, (section, text) in enumerate(pieces)]
+    return [
+        hand_chunk(path.name, title, section, text, n) for n, (section, text) in enumerate(pieces)
+    ]
 
 
 @pytest.fixture(scope="session")
