@@ -21,7 +21,7 @@ import numpy as np
 
 from coach.generators.sentences import Unit
 
-FORMAT = "units/2"
+FORMAT = "units/3"
 GENERATION_FILE = "generation"
 
 

@@ -19,7 +19,8 @@ Counter = Callable[[str], int]
 # Split points, best first (regexes; the splitter keeps each separator with the text after it,
 # so every piece stays a verbatim slice of the guide):
 SEPARATORS = [
-    r"\n\n+",  # paragraphs and blocks in markdown
+    r"(?<![:\n])\n\n+",  # paragraphs and blocks, but not between a lead-in ("…:") and its list
+    r"\n\n+",
     # a line break that starts a new block: not into a list item, a table row or an
     # indented continuation (keeps "intro:" + its list, and tables, together in plain text)
     r"\n(?![ \t]|[-*+•]\s|\d{1,3}[.)]\s|[^\n]*\|)",

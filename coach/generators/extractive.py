@@ -19,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 from coach.generators.base import AnswerGenerator, Draft
 from coach.generators.citations import MARKER, CitationNumbers
 from coach.generators.features import Candidate, featurize, term_set
+from coach.generators.parts import question_parts
 from coach.generators.scorer import StatementScorer, default_scorer
 from coach.generators.sentences import Unit
 from coach.refusals import refusal_draft
@@ -172,9 +173,12 @@ class ExtractiveGenerator(AnswerGenerator):
     def candidates(
         self, question: str, context: Sequence[Retrieved], history: Sequence[Turn] = ()
     ) -> list[Candidate]:
-        """The informative units of the top chunks, scored; exact repeats removed."""
-        query = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
-        query /= max(float(np.linalg.norm(query)), 1e-12)
+        """The informative units of the top chunks, scored; exact repeats removed.
+
+        A compound question's units are also scored against each of its asks, and keep
+        their best score.
+        """
+        query = self._query_vector(question)
         seen: set[str] = set()
         found: list[Candidate] = []
         for rank, hit in enumerate(context[:MAX_CHUNKS]):
@@ -190,11 +194,22 @@ class ExtractiveGenerator(AnswerGenerator):
                 found.append(
                     Candidate(unit, hit.chunk, rank, vector, chunk_similarity=chunk_sim or 0.0)
                 )
-        rows = featurize(query, question, found, _said(history))
-        for candidate, row, p in zip(found, rows, self.scorer.probabilities(rows), strict=True):
-            candidate.features = row
-            candidate.score = float(p)
+        said = _said(history)
+        rows = featurize(query, question, found, said)
+        part_rows = [
+            featurize(self._query_vector(part), part, found, said)
+            for part in question_parts(question)
+        ]
+        scores = self.scorer.unit_scores(rows, part_rows)
+        for i, (candidate, score) in enumerate(zip(found, scores, strict=True)):
+            candidate.features = rows[i]
+            candidate.part_features = tuple(part[i] for part in part_rows)
+            candidate.score = float(score)
         return found
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        query = np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+        return query / max(float(np.linalg.norm(query)), 1e-12)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         return select_units(candidates, self.scorer, self.max_statements)

@@ -50,11 +50,16 @@ _QUANTITY = re.compile(
     r"|\bwhat (?:percentage|share|proportion|range|number)\b",
     re.IGNORECASE,
 )
-_TIME_QUESTION = re.compile(r"\bhow (?:long|soon|quickly|fast)\b|\bwhen\b", re.IGNORECASE)
+_TIME_QUESTION = re.compile(r"\bhow (?:long|soon|quickly|fast|often)\b|\bwhen\b", re.IGNORECASE)
+_UNITS_OF_TIME = r"(?:minutes?|hours?|days?|weeks?|months?|quarters?|years?)"
 _SPAN = re.compile(
-    r"\b\d+(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+)?[\s-]*(?:hours?|days?|weeks?|months?|years?)\b"
+    rf"\b\d+(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+)?[\s-]*{_UNITS_OF_TIME}\b"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
-    r"(?:\s+(?:to|or)\s+\w+)?\s+(?:hours?|days?|weeks?|months?|years?)\b",
+    rf"(?:\s+(?:to|or)\s+\w+)?\s+{_UNITS_OF_TIME}\b"
+    r"|\b(?:hourly|daily|weekly|biweekly|monthly|quarterly|yearly|annually|biannual(?:ly)?)\b"
+    rf"|\b(?:every|each|per|once a|twice a)\s+(?:\w+\s+)?{_UNITS_OF_TIME}\b"
+    r"|\b(?-i:January|February|March|April|May|June|July|August|September|October"
+    r"|November|December)\b",
     re.IGNORECASE,
 )
 
@@ -71,6 +76,7 @@ class Candidate:
     vector: np.ndarray
     chunk_similarity: float = 0.0
     features: np.ndarray | None = None
+    part_features: tuple[np.ndarray, ...] = ()  # one row per ask of a compound question
     score: float = 0.0  # the scorer's probability that the unit carries what is asked
 
     @property

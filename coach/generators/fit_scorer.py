@@ -26,7 +26,7 @@ from coach.generators.features import FEATURES, Candidate
 from coach.generators.scorer import MODEL_FILE, StatementScorer
 
 CORPORA = Path(__file__).resolve().parents[2] / "eval" / "corpora"
-KEEP_GRID = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
+KEEP_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 STATEMENT_COST = 0.01  # fact recall a statement must buy to be worth a reader's time
 
 
@@ -53,6 +53,7 @@ class Item:
     key_facts: list[list[str]]
     rows: np.ndarray
     labels: np.ndarray
+    part_rows: list[np.ndarray] = field(default_factory=list)  # per ask of a compound question
     candidates: list[Candidate] = field(default_factory=list)
     context_facts: int = 0
 
@@ -83,6 +84,8 @@ def collect(corpus_dir: Path) -> list[Item]:
             found = generator.candidates(standalone, retrieval.context, history)  # type: ignore[attr-defined]
             key_facts = record.get("key_facts") or []
             rows = np.stack([c.features for c in found]) if found else np.zeros((0, len(FEATURES)))
+            asks = len(found[0].part_features) if found else 0
+            part_rows = [np.stack([c.part_features[j] for c in found]) for j in range(asks)]
             labels = np.array([facts_in(c.unit.text, key_facts) > 0 for c in found])
             context = " ".join(r.chunk.text for r in retrieval.context)
             items.append(
@@ -92,6 +95,7 @@ def collect(corpus_dir: Path) -> list[Item]:
                     answerable=bool(record.get("answerable", True)),
                     key_facts=key_facts,
                     rows=rows,
+                    part_rows=part_rows,
                     labels=labels,
                     candidates=found,
                     context_facts=facts_in(context, key_facts),
@@ -101,19 +105,10 @@ def collect(corpus_dir: Path) -> list[Item]:
 
 
 def fit(items: list[Item]) -> StatementScorer:
-    """A logistic regression on the labelled candidates of answerable items."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
+    """A logistic regression on the labelled candidates of answerable items, with ``keep``
+    chosen across corpora and ``floor`` on every item."""
     usable = [i for i in items if i.answerable and i.key_facts and len(i.rows)]
-    x = np.concatenate([i.rows for i in usable])
-    y = np.concatenate([i.labels for i in usable])
-    scaler = StandardScaler().fit(x)
-    scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - scaler.mean_) / scale, y)
-    scorer = StatementScorer(
-        coef=model.coef_[0], intercept=float(model.intercept_[0]), mean=scaler.mean_, scale=scale
-    )
+    scorer = fit_weights(usable)
     keep = choose_keep(scorer, usable)
     floor = choose_floor(scorer, items)
     return StatementScorer(
@@ -126,11 +121,26 @@ def fit(items: list[Item]) -> StatementScorer:
     )
 
 
+def fit_weights(usable: list[Item]) -> StatementScorer:
+    """The logistic regression alone (``keep`` and ``floor`` left at their defaults)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.concatenate([i.rows for i in usable])
+    y = np.concatenate([i.labels for i in usable])
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - scaler.mean_) / scale, y)
+    return StatementScorer(
+        coef=model.coef_[0], intercept=float(model.intercept_[0]), mean=scaler.mean_, scale=scale
+    )
+
+
 def selected_text(scorer: StatementScorer, item: Item) -> tuple[str, int]:
     """What the generator's selection would quote for the item, and how many statements."""
     from coach.generators.extractive import select_units
 
-    probs = scorer.probabilities(item.rows)
+    probs = scorer.unit_scores(item.rows, item.part_rows)
     for c, p in zip(item.candidates, probs, strict=True):
         c.score = float(p)
     chosen = select_units(item.candidates, scorer, scorer.max_statements)
@@ -150,26 +160,48 @@ def fact_recall(scorer: StatementScorer, items: list[Item]) -> tuple[float, floa
 
 
 def choose_keep(scorer: StatementScorer, items: list[Item]) -> float:
-    best, chosen = -1.0, KEEP_GRID[0]
+    """The ``keep`` worth most to a reader on guides the weights were not fitted on.
+
+    With several corpora, each corpus's items are scored by weights fitted on the others
+    (leave one corpus out) and the values are summed; with one, ``scorer`` scores them.
+    """
+    corpora = sorted({i.corpus for i in items})
+    folds = (
+        [
+            (fit_weights([i for i in items if i.corpus != c]), [i for i in items if i.corpus == c])
+            for c in corpora
+        ]
+        if len(corpora) > 1
+        else [(scorer, items)]
+    )
+    best, chosen = -np.inf, KEEP_GRID[0]
     for keep in KEEP_GRID:
-        trial = StatementScorer(
-            scorer.coef, scorer.intercept, scorer.mean, scorer.scale, keep=keep, floor=0.0
-        )
-        recall, _, statements = fact_recall(trial, items)
-        value = recall - STATEMENT_COST * statements
+        value = 0.0
+        for weights, held_out in folds:
+            trial = StatementScorer(
+                weights.coef, weights.intercept, weights.mean, weights.scale, keep=keep, floor=0.0
+            )
+            recall, _, statements = fact_recall(trial, held_out)
+            value += (recall - STATEMENT_COST * statements) * len(held_out)
         if value > best:
             best, chosen = value, keep
     return chosen
 
 
 def choose_floor(scorer: StatementScorer, items: list[Item]) -> float:
-    """The highest floor under which no answerable dev item's best unit falls (5% slack)."""
+    """The highest floor under which no answerable dev item's best unit falls (10% margin).
+
+    Retrieval's relevance floor declines what the guides don't cover; this one is the last
+    resort, and it must not decline what the dev halves show to be answerable.
+    """
     best = sorted(
-        float(scorer.probabilities(i.rows).max()) for i in items if i.answerable and len(i.rows)
+        float(scorer.unit_scores(i.rows, i.part_rows).max())
+        for i in items
+        if i.answerable and len(i.rows)
     )
     if not best:
         return 0.0
-    return round(best[int(len(best) * 0.05)] * 0.9, 4)
+    return round(best[0] * 0.9, 4)
 
 
 def auc(scorer: StatementScorer, items: list[Item]) -> float:

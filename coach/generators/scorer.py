@@ -7,6 +7,7 @@ Its weights and the selection thresholds live in ``scorer_model.json``, written 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -44,6 +45,13 @@ class StatementScorer:
             return np.zeros(0)
         z = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
+
+    def unit_scores(self, rows: np.ndarray, part_rows: Sequence[np.ndarray] = ()) -> np.ndarray:
+        """Each unit's probability: for the whole question, or for its best-answered ask."""
+        scores = self.probabilities(rows)
+        for part in part_rows:
+            scores = np.maximum(scores, self.probabilities(part))
+        return scores
 
     def to_dict(self) -> dict[str, Any]:
         return {

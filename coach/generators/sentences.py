@@ -32,6 +32,8 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<body>.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<body>[^*_].*?)\1\s*:?\s*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _EMPHASIS = re.compile(r"(\*\*|__)(?P<body>.+?)\1")
+# "**Mentor**: Provide mentorship…" — a paragraph led by a bold term: a definition list's item.
+_DEFINITION = re.compile(r"^(\*\*|__)[^*_]{1,60}?(?::\1|\1:)\s+\S")
 _SPACES = re.compile(r"\s+")
 # A sentence ends at . ! or ? (maybe closed by a quote or bracket) before a capital or digit.
 _BOUNDARY = re.compile(r"(?<=[.!?])(?P<close>[\"'”’)\]]?)\s+(?=[\"'“‘(\[]?[A-Z0-9$])")
@@ -207,11 +209,19 @@ def split_units(text: str, section: str = "") -> tuple[Unit, ...]:
         return blocks[-1]
 
     current: _Block | None = None
+    definitions: _Block | None = None  # a definition list continues across blank lines
     for i, line in enumerate(lines):
         nxt = next((x for x in lines[i + 1 :] if x), "")
         if not line:
             current = None
             continue
+        if _DEFINITION.match(line):
+            if definitions is None:
+                definitions = open_block("item")
+            definitions.members.append((clean_inline(line), False, False))
+            current = None
+            continue
+        definitions = None
         if line.count("|") >= 2:
             if _TABLE_SEP.match(line):
                 continue

@@ -171,3 +171,15 @@ def test_an_overlap_as_large_as_the_chunk_is_a_config_error():
     unchecked = Settings.model_construct(chunk_tokens=64, chunk_overlap=64)
     with pytest.raises(ConfigError, match="COACH_CHUNK_OVERLAP"):
         chunk_guide(load_guide(SEEDS / ENGINEER_GUIDE), unchecked)
+
+
+def test_a_lead_in_stays_in_the_chunk_of_the_list_it_opens():
+    """ "…cover the following topics:" ends no chunk: its list follows it into the next one."""
+    prose = " ".join(f"Sentence {i} explains why regular meetings help." for i in range(9))
+    items = "\n".join(f"- Topic {i}: talk about project number {i}." for i in range(6))
+    text = f"## Meetings\n\n{prose}\n\nManagers cover the following topics:\n\n{items}\n"
+    chunks = chunk_guide(parse_guide(text, "meetings.md"), chunking(110, 0))
+    assert len(chunks) >= 2
+    holder = [c for c in chunks if "the following topics:" in c.text]
+    assert holder and all(items.split("\n")[0] in c.text for c in holder)
+    assert not any(c.text.rstrip().endswith(":") for c in chunks)

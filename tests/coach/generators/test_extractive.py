@@ -206,3 +206,41 @@ def test_select_units_stops_at_the_limit_and_skips_near_duplicates() -> None:
     ]
     chosen = select_units(candidates, scorer, 2)
     assert [c.unit.text for c in chosen] == ["Learn Python well.", "Build two projects."]
+
+
+def test_a_compound_questions_units_keep_their_best_score_over_its_asks(
+    generator: ExtractiveGenerator, context_for: ContextFor
+) -> None:
+    question = "How long does the transition take, and which skills should I learn first?"
+    candidates = generator.candidates(question, context_for(question))
+    scorer = generator.scorer
+    assert all(len(c.part_features) == 2 for c in candidates)
+    rows = np.stack([c.features for c in candidates if c.features is not None])
+    whole = scorer.probabilities(rows)
+    asks = [
+        scorer.probabilities(np.stack([c.part_features[j] for c in candidates])) for j in (0, 1)
+    ]
+    scores = np.array([c.score for c in candidates])
+    assert np.allclose(scores, np.maximum(whole, np.maximum(*asks)))
+    assert (scores > whole + 1e-9).any()  # some unit answers one ask better than the whole
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "matched"),
+    [
+        ("How long should a 1-1 be?", "1-1s should be weekly recurring 25-minute meetings.", True),
+        ("How often are reviews done?", "Reviews happen twice a year.", True),
+        ("When are promotions decided?", "Talent reviews launch in February and August.", True),
+        ("When are promotions decided?", "Your manager may propose one at any time.", False),
+        ("What skills matter most?", "It takes 6 months.", False),
+    ],
+)
+def test_a_question_after_time_matches_units_that_name_a_time(
+    question: str, unit: str, matched: bool
+) -> None:
+    from coach.generators.sentences import split_units
+
+    (u,) = split_units(unit)
+    candidate = Candidate(u, _chunk(unit), 0, np.ones(3, dtype=np.float32) / np.sqrt(3))
+    (row,) = featurize(np.ones(3, dtype=np.float32) / np.sqrt(3), question, [candidate])
+    assert bool(row[FEATURES.index("time_match")]) is matched

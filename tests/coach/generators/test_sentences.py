@@ -163,3 +163,28 @@ def test_every_seed_unit_is_quoted_verbatim(path: Path) -> None:
     for unit in units:
         if unit.kind != "row":
             assert unit.text in source, unit.text
+
+
+def test_paragraphs_led_by_a_bold_term_are_one_definition_list() -> None:
+    text = (
+        "As a team lead you take on extra duties, including:\n\n"
+        "**Facilitator**: Run the team meetings. Keep the process.\n\n"
+        "**Mentor:** Coach engineers.\n\n"
+        "**Liaison**: Bring feedback to the right people.\n\n"
+        "Everything else stays as it is."
+    )
+    intro, *items, after = split_units(text)
+    assert intro.intro
+    assert [u.text for u in items] == [
+        "Facilitator: Run the team meetings. Keep the process.",
+        "Mentor: Coach engineers.",
+        "Liaison: Bring feedback to the right people.",
+    ]
+    assert {u.kind for u in items} == {"item"} and len({u.block for u in items}) == 1
+    assert items[0].block == intro.block + 1  # the lead-in opens this list
+    assert after.kind == "sentence" and after.block != items[0].block
+
+
+def test_a_bold_phrase_inside_a_paragraph_is_not_a_definition() -> None:
+    (first, second) = split_units("Managers share **direct feedback** often. They do it weekly.")
+    assert first.kind == second.kind == "sentence"
