@@ -22,6 +22,7 @@ from coach.text import surrogate_problem
 from coach.voice import Voice
 
 if TYPE_CHECKING:
+    from coach.answerability import CoverageJudge
     from coach.llm.condense import QueryRewriter
     from coach.watch import GuideWatcher
 
@@ -66,8 +67,10 @@ class Coach:
         rewriter: QueryRewriter | None = None,
         watcher: GuideWatcher | None = None,
         library: Callable[[], Library] | None = None,
+        judge: CoverageJudge | None = None,
     ) -> None:
         self.settings = settings
+        self.judge = judge
         self.retriever = retriever
         self.generator = generator
         self.history = history
@@ -171,7 +174,7 @@ class Coach:
         reason: RefusalReason | None = "injection" if is_override_attempt(question) else None
         if reason is None:
             retrieval = self.retriever.retrieve(queries)
-            reason = self._coverage_refusal(standalone, retrieval)
+            reason = self._coverage_refusal(standalone, retrieval, turns)
         draft: Draft | None = None
         if reason is not None:
             draft = refusal_draft(reason, voice=self.voice)
@@ -227,9 +230,13 @@ class Coach:
         """The answer contract for ``question``."""
         return self.run(question, session_id).answer
 
-    def _coverage_refusal(self, question: str, retrieval: Retrieval) -> RefusalReason | None:
-        """Decline when nothing in the guides is close enough to the question."""
-        if retrieval.context and retrieval.relevance >= self.settings.relevance_floor:
+    def _coverage_refusal(
+        self, question: str, retrieval: Retrieval, history: list[Turn]
+    ) -> RefusalReason | None:
+        """Decline when nothing in the guides is close enough to the question, or when the
+        judge finds it written for other guides."""
+        close = bool(retrieval.context) and retrieval.relevance >= self.settings.relevance_floor
+        if close and (self.judge is None or self.judge.answers(question, retrieval, history)):
             return None
         return self._declined(question)
 

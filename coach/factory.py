@@ -23,6 +23,7 @@ from coach.units import UnitIndex
 from coach.watch import GuideWatcher
 
 if TYPE_CHECKING:
+    from coach.generators.extractive import ExtractiveGenerator
     from coach.llm.condense import QueryRewriter
 
 
@@ -34,13 +35,10 @@ def make_units(settings: Settings, store: GuideStore) -> UnitIndex:
     return UnitIndex(derived, store.embeddings)
 
 
-def make_generator(
+def make_extractive(
     settings: Settings, embeddings: Embeddings, units: UnitIndex | None = None
-) -> AnswerGenerator:
-    """The answer generator the settings ask for (the LLM one falls back to extractive).
-
-    ``units`` defaults to what ingest stored under the settings' data dir.
-    """
+) -> ExtractiveGenerator:
+    """The offline generator; ``units`` defaults to what ingest stored under the data dir."""
     from coach.generators.extractive import ExtractiveGenerator
 
     if units is None:
@@ -48,8 +46,17 @@ def make_generator(
             settings.data_dir, settings.collection, embedding_model_id(embeddings), EMBEDDING_RECIPE
         )
         units = UnitIndex(derived, embeddings)
+    return ExtractiveGenerator(embeddings, units, max_statements=settings.answer_sentences)
 
-    extractive = ExtractiveGenerator(embeddings, units, max_statements=settings.answer_sentences)
+
+def make_generator(
+    settings: Settings,
+    embeddings: Embeddings,
+    units: UnitIndex | None = None,
+    extractive: ExtractiveGenerator | None = None,
+) -> AnswerGenerator:
+    """The answer generator the settings ask for (the LLM one falls back to extractive)."""
+    extractive = extractive or make_extractive(settings, embeddings, units)
     if settings.generator == "extractive":
         return extractive
     if settings.generator == "llm":
@@ -104,11 +111,13 @@ class Parts:
 
 def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
     """The coach over an existing store and conversation database."""
+    from coach.answerability import CoverageJudge
     from ingest.summary import load_library
 
     units = make_units(settings, store)
     units.load()
-    generator = make_generator(settings, store.embeddings, units)
+    extractive = make_extractive(settings, store.embeddings, units)
+    generator = make_generator(settings, store.embeddings, extractive=extractive)
     retriever = HybridRetriever(store, settings, units)
     watcher = GuideWatcher(units, retriever)
     coach = Coach(
@@ -119,6 +128,7 @@ def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Pa
         rewriter=make_rewriter(settings),
         watcher=watcher,
         library=lambda: load_library(store, settings),  # on first use: the store opens lazily
+        judge=CoverageJudge(extractive),
     )
     return Parts(
         settings=settings, store=store, history=history, coach=coach, units=units, watcher=watcher

@@ -375,6 +375,7 @@ def chain_answers(store: GuideStore, settings: Settings) -> Answers:
 
     The chain is built on the first question: a run that changed nothing asks none.
     """
+    from coach.answerability import CoverageJudge
     from coach.chain import Coach
     from coach.factory import make_units
     from coach.generators.extractive import ExtractiveGenerator
@@ -391,7 +392,9 @@ def chain_answers(store: GuideStore, settings: Settings) -> Answers:
                 store.embeddings, units, max_statements=settings.answer_sentences
             )
             retriever = HybridRetriever(store, settings, units)
-            built.append(Coach(settings, retriever, generator, HistoryStore("sqlite://")))
+            history = HistoryStore("sqlite://")
+            judge = CoverageJudge(generator)
+            built.append(Coach(settings, retriever, generator, history, judge=judge))
         answer = built[0].ask(question)
         return not answer.refused and bool(answer.citations)
 

@@ -146,6 +146,7 @@ class ExtractiveGenerator(AnswerGenerator):
         self.units = units or UnitIndex(None, embeddings)  # None: computed on first use
         self._scorer = scorer
         self._max_statements = max_statements
+        self._last: tuple[tuple[object, ...], list[Candidate]] | None = None
 
     @property
     def scorer(self) -> StatementScorer:
@@ -176,8 +177,24 @@ class ExtractiveGenerator(AnswerGenerator):
         """The informative units of the top chunks, scored; exact repeats removed.
 
         A compound question's units are also scored against each of its asks, and keep
-        their best score.
+        their best score. The last call's result is kept: the coverage judge and the
+        answer ask for the same question in turn.
         """
+        said = _said(history)
+        key = (
+            question,
+            tuple(hit.chunk.chunk_id for hit in context[:MAX_CHUNKS]),
+            said,
+            id(self.scorer),
+        )
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        found = self._score(question, context, said)
+        self._last = (key, found)
+        return found
+
+    def _score(self, question: str, context: Sequence[Retrieved], said: str) -> list[Candidate]:
         query = self._query_vector(question)
         seen: set[str] = set()
         found: list[Candidate] = []
@@ -194,7 +211,6 @@ class ExtractiveGenerator(AnswerGenerator):
                 found.append(
                     Candidate(unit, hit.chunk, rank, vector, chunk_similarity=chunk_sim or 0.0)
                 )
-        said = _said(history)
         rows = featurize(query, question, found, said)
         part_rows = [
             featurize(self._query_vector(part), part, found, said)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from coach.fitting import fit_and_report
 from coach.generators.features import FEATURES, Candidate
 from coach.generators.scorer import MODEL_FILE, StatementScorer
 
@@ -236,18 +237,7 @@ def main() -> None:
     if not dirs:
         raise SystemExit(f"No corpora under {args.corpora} (each needs a corpus.toml).")
     data = {d.name: collect(d) for d in dirs}
-    dev = [i for items in data.values() for i in items if i.split == "dev"]
-    scorer = fit(dev)
-    rows = []
-    if args.report:
-        for name, items in data.items():
-            others = [i for n, its in data.items() if n != name for i in its if i.split == "dev"]
-            held_out = fit(others)
-            test = [i for i in items if i.split == "test"]
-            rows.append({**report_row(name, held_out, test), "fitted_on": "other corpora"})
-            rows.append({**report_row(name, scorer, test), "fitted_on": "all dev halves"})
-        for row in rows:
-            print(json.dumps(row))
+    scorer, rows = fit_and_report(data, fit, report_row if args.report else None)
     info = {
         "version": 1,
         "fitted_on": {n: sum(i.split == "dev" for i in its) for n, its in data.items()},

@@ -21,7 +21,13 @@ MIN_WORDS = 3
 
 
 def question_parts(question: str) -> list[str]:
-    """The question's asks when it has two or more, else ``[]``.
+    """The question's asks when it has two or more, else ``[]``."""
+    asks = question_asks(question)
+    return asks if len(asks) > 1 else []
+
+
+def question_asks(question: str) -> list[str]:
+    """Every ask of the question (none when no sentence of it asks anything).
 
     A sentence that only sets the scene ("I just signed my offer.") is not an ask. A
     follow-up's expansion with earlier words, in brackets at the end, goes with every part.
@@ -38,4 +44,4 @@ def question_parts(question: str) -> list[str]:
                 continue
             if part.endswith("?") or _STARTS_AS_ASK.match(part):
                 asks.append(part + suffix)
-    return asks if len(asks) > 1 else []
+    return asks

@@ -21,6 +21,8 @@ from coach.llm.statements import words_of
 from tests.llm.openai_server import OpenAIServer, Reply
 
 BERLIN = "What is the average salary of a data scientist in Berlin?"
+# The same ask without the city: it passes the coverage checks, so the model answers it.
+DATA_SCIENTIST = "What is the average salary of a data scientist?"
 DOC_SALARY = "What salary range can an AI Documentation Engineer expect?"
 DOC_TOOLS = "What tools should I learn to build documentation sites?"
 LEVELS = "What salary can an AI engineer expect at each level?"
@@ -61,8 +63,16 @@ class Case:
 
 
 CASES = {
+    "declined-before-the-model": Case(
+        BERLIN,  # the guides name no city: the coverage judge declines, no completion asked
+        [INVENTED_FIGURE_IN_REFUSAL],
+        refused=True,
+        mode="extractive",
+        calls=0,
+        absent=["$100,000", "Berlin"],
+    ),
     "refusal-with-invented-figure": Case(
-        BERLIN,
+        DATA_SCIENTIST,
         [INVENTED_FIGURE_IN_REFUSAL],
         refused=True,
         absent=["$100,000", "Berlin", "$250,000"],
@@ -146,13 +156,13 @@ CASES = {
     ),
     "bare-refusal": Case(DOC_SALARY, ["The guides don't cover that."], refused=True),
     "refusal-with-unsupported-offer": Case(
-        BERLIN,
+        DATA_SCIENTIST,
         ["The guides don't cover that. I can help you negotiate a relocation package."],
         refused=True,
         absent=["relocation"],
     ),
     "invented-answer-twice": Case(
-        BERLIN,
+        DATA_SCIENTIST,
         [
             "Data scientists in Berlin earn about €70,000 a year.",
             "In Berlin the average is €70,000 [1].",
@@ -164,7 +174,7 @@ CASES = {
         fallback="ungrounded",
     ),
     "invented-then-honest-refusal": Case(
-        BERLIN,
+        DATA_SCIENTIST,
         ["Data scientists in Berlin earn about €70,000 a year.", "The guides don't cover that."],
         refused=True,
         calls=2,

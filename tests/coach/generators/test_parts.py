@@ -39,3 +39,12 @@ def test_a_compound_question_splits_into_its_asks(question: str, asks: list[str]
 )
 def test_a_single_ask_is_not_split(question: str) -> None:
     assert question_parts(question) == []
+
+
+def test_the_asks_of_a_question_leave_out_the_scene() -> None:
+    from coach.generators.parts import question_asks
+
+    assert question_asks("I work at Acme Corp. How do I become an AI engineer?") == [
+        "How do I become an AI engineer?"
+    ]
+    assert question_asks("Tell me about pay.") == []  # no sentence asks: callers use it all

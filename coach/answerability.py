@@ -1,0 +1,212 @@
+"""Whether the guides answer a question at all: a fitted judge over retrieval's evidence.
+
+Retrieval's relevance floor catches questions far from every guide. Questions that share
+the guides' everyday words ("How do I become a pilot?" asked of nursing guides) get past it.
+When a question's asks use a word no guide has, this judge looks at what the extractive
+scorer found as well (how well the best units match, how many of the question's words they
+carry, names no guide mentions) and declines when that looks like a question written for
+other guides. Its weights live in
+``answerability_model.json``, fitted by ``python -m coach.fit_answerability`` on the dev
+halves of the evaluation corpora, with other corpora's questions as the negatives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coach.errors import ConfigError
+from coach.generators.features import FEATURES, Candidate
+from coach.generators.parts import question_asks
+from coach.keywords import terms
+from coach.retrieval import GENERIC_WORDS, Retrieval
+
+if TYPE_CHECKING:
+    from coach.generators.extractive import ExtractiveGenerator
+    from coach.schema import Turn
+
+MODEL_FILE = "answerability_model.json"
+
+EVIDENCE = (
+    "best_similarity",  # retrieval: the closest chunk's cosine similarity
+    "relevance",  # retrieval: that similarity less the unknown-word penalty
+    "unknown_terms",  # words of the question's asks that no guide uses (at most 3)
+    "unknown_share",  # their share of the asks' topic words
+    "unknown_names",  # of them, capitalised inside a sentence: names ("Berlin") no guide has
+    "rare_hit",  # a distinctive question word was matched in the context
+    "best_score",  # the scorer's probability for the best unit
+    "top3_score",  # and the mean of the best three
+    "best_overlap",  # the largest idf-weighted share of the question's words in one unit
+    "best_label_overlap",  # the same in a unit's heading
+    "best_phrase",  # the longest run of question words one unit has in order
+    "best_matched",  # the most distinct question words one unit has
+    "best_chunk_similarity",  # the closest chunk, as the scorer saw it
+)
+_COLUMNS = {
+    name: FEATURES.index(column)
+    for name, column in (
+        ("best_overlap", "overlap"),
+        ("best_label_overlap", "label_overlap"),
+        ("best_phrase", "phrase_match"),
+        ("best_matched", "matched_terms"),
+        ("best_chunk_similarity", "chunk_similarity"),
+    )
+}
+
+
+def topic_words(question: str) -> list[str]:
+    """The question's words that could name a topic (as retrieval counts unknown words)."""
+    return [t for t in terms(question) if t.isalpha() and t not in GENERIC_WORDS and len(t) >= 3]
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def unknown_names(question: str, unknown: Sequence[str]) -> list[str]:
+    """Capitalised words inside a sentence (not its first word) that no guide uses."""
+    missing = set(unknown)
+    found = []
+    for match in _CAPITALISED.finditer(question):
+        before = question[: match.start()].rstrip()
+        if not before or before[-1] in ".?!:;\"'“‘(":
+            continue  # a sentence's first word is capitalised anyway
+        stems = terms(match.group(0))
+        if stems and stems[0] in missing:
+            found.append(match.group(0))
+    return found
+
+
+def unknown_in_asks(question: str, retrieval: Retrieval) -> tuple[str, list[str]]:
+    """The question's asks, and the words of them no guide uses.
+
+    Scene-setting sentences ("I work at Acme Corp.") don't count: a name there is the
+    asker's, not the topic.
+    """
+    asks = " ".join(question_asks(question)) or question
+    asked = set(terms(asks))
+    return asks, [t for t in retrieval.unknown_terms if t in asked]
+
+
+def evidence(question: str, retrieval: Retrieval, candidates: Sequence[Candidate]) -> np.ndarray:
+    """The judge's inputs, in ``EVIDENCE`` order."""
+    asks, missing = unknown_in_asks(question, retrieval)
+    unknown = len(missing)
+    scores = sorted((c.score for c in candidates), reverse=True) or [0.0]
+    rows = (
+        np.stack([c.features for c in candidates if c.features is not None]) if candidates else None
+    )
+    best = {
+        name: float(rows[:, col].max()) if rows is not None else 0.0
+        for name, col in _COLUMNS.items()
+    }
+    return np.array(
+        [
+            retrieval.best_similarity,
+            retrieval.relevance,
+            min(3, unknown),
+            unknown / max(1, len(topic_words(asks))),
+            min(2, len(unknown_names(asks, missing))),
+            float(retrieval.rare_hit),
+            scores[0],
+            float(np.mean(scores[:3])),
+            best["best_overlap"],
+            best["best_label_overlap"],
+            best["best_phrase"],
+            best["best_matched"],
+            best["best_chunk_similarity"],
+        ],
+        dtype=np.float64,
+    )
+
+
+def judged(question: str, retrieval: Retrieval) -> bool:
+    """Whether the judge decides: the question's asks use a word no guide has."""
+    return bool(unknown_in_asks(question, retrieval)[1])
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """P(the guides answer the question) from ``EVIDENCE``, and the bar an answer must pass."""
+
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def probability(self, x: np.ndarray) -> float:
+        z = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
+        return 1.0 / (1.0 + float(np.exp(-z)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "evidence": list(EVIDENCE),
+            "coef": [round(float(x), 6) for x in self.coef],
+            "intercept": round(self.intercept, 6),
+            "mean": [round(float(x), 6) for x in self.mean],
+            "scale": [round(float(x), 6) for x in self.scale],
+            "threshold": round(self.threshold, 6),
+            **self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnswerabilityModel:
+        if list(data.get("evidence", [])) != list(EVIDENCE):
+            raise ConfigError(
+                f"{MODEL_FILE} was fitted on other evidence; refit it with "
+                "`python -m coach.fit_answerability`."
+            )
+        known = {"evidence", "coef", "intercept", "mean", "scale", "threshold"}
+        return cls(
+            coef=np.asarray(data["coef"], dtype=np.float64),
+            intercept=float(data["intercept"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            threshold=float(data["threshold"]),
+            info={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@cache
+def default_answerability() -> AnswerabilityModel:
+    """The committed model."""
+    text = (files("coach") / MODEL_FILE).read_text(encoding="utf-8")
+    return AnswerabilityModel.from_dict(json.loads(text))
+
+
+class CoverageJudge:
+    """Declines questions the guides don't answer, from retrieval and the scorer's evidence."""
+
+    def __init__(
+        self, generator: ExtractiveGenerator, model: AnswerabilityModel | None = None
+    ) -> None:
+        self.generator = generator
+        self._model = model
+
+    @property
+    def model(self) -> AnswerabilityModel:
+        if self._model is None:
+            self._model = default_answerability()
+        return self._model
+
+    def probability(self, question: str, retrieval: Retrieval, history: Sequence[Turn]) -> float:
+        found = self.generator.candidates(question, retrieval.context, history)
+        return self.model.probability(evidence(question, retrieval, found))
+
+    def answers(self, question: str, retrieval: Retrieval, history: Sequence[Turn]) -> bool:
+        """True unless the asks use words no guide has and the evidence is below the bar.
+
+        A question in the guides' own words is left to the relevance floor: the judge
+        would only second-guess the embedding model there ("What is RAG?").
+        """
+        if not judged(question, retrieval):
+            return True
+        return self.probability(question, retrieval, history) >= self.model.threshold
