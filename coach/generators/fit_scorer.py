@@ -24,7 +24,7 @@ import numpy as np
 
 from coach.fitting import fit_and_report
 from coach.generators.features import FEATURES, Candidate
-from coach.generators.scorer import MODEL_FILE, StatementScorer
+from coach.generators.scorer import MODEL_FILE, StatementScorer, standing_in
 
 CORPORA = Path(__file__).resolve().parents[2] / "eval" / "corpora"
 KEEP_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
@@ -68,7 +68,7 @@ def collect(corpus_dir: Path) -> list[Item]:
     config = tomllib.loads((corpus_dir / "corpus.toml").read_text(encoding="utf-8"))
     guides = (corpus_dir / config.get("guides", "guides")).resolve()
     items: list[Item] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, standing_in(StatementScorer.neutral()):
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
         parts.ingest([guides])

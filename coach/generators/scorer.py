@@ -7,7 +7,8 @@ Its weights and the selection thresholds live in ``scorer_model.json``, written 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -91,8 +92,26 @@ class StatementScorer:
         )
 
 
-@cache
+_STAND_IN: list[StatementScorer] = []
+
+
 def default_scorer() -> StatementScorer:
-    """The committed model."""
+    """The committed model (or the stand-in of a fit in progress)."""
+    return _STAND_IN[-1] if _STAND_IN else _committed()
+
+
+@cache
+def _committed() -> StatementScorer:
     text = (files("coach") / "generators" / MODEL_FILE).read_text(encoding="utf-8")
     return StatementScorer.from_dict(json.loads(text))
+
+
+@contextmanager
+def standing_in(scorer: StatementScorer) -> Iterator[None]:
+    """Use ``scorer`` wherever the committed model would be (while refitting it, the
+    committed one may be of other features)."""
+    _STAND_IN.append(scorer)
+    try:
+        yield
+    finally:
+        _STAND_IN.pop()

@@ -34,3 +34,14 @@ def test_an_asks_better_score_counts_for_the_floor() -> None:
     alone = choose_floor(scorer, [item])
     item.part_rows = [item.rows + 2.0]
     assert choose_floor(scorer, [item]) > alone
+
+
+def test_a_refit_can_run_while_the_committed_model_is_of_other_features() -> None:
+    """collect() ingests (and checks starter questions) under a stand-in scorer."""
+    from coach.generators.scorer import default_scorer, standing_in
+
+    committed = default_scorer()
+    neutral = StatementScorer.neutral()
+    with standing_in(neutral):
+        assert default_scorer() is neutral
+    assert default_scorer() is committed
