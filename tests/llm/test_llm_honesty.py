@@ -20,9 +20,10 @@ from coach.llm.statements import REFUSAL as REFUSAL_PHRASE
 from coach.llm.statements import words_of
 from tests.llm.openai_server import OpenAIServer, Reply
 
-BERLIN = "What is the average salary of a data scientist in Berlin?"
-# The same ask without the city: it passes the coverage checks, so the model answers it.
+# Issue 12 asked "…of a data scientist in Berlin?"; without the city the question passes the
+# coverage checks, so the model is asked and its invented figures must be caught.
 DATA_SCIENTIST = "What is the average salary of a data scientist?"
+OTHER_GUIDES = "Is an IC5 engineer the same thing as a Staff Engineer?"  # a company's levels
 DOC_SALARY = "What salary range can an AI Documentation Engineer expect?"
 DOC_TOOLS = "What tools should I learn to build documentation sites?"
 LEVELS = "What salary can an AI engineer expect at each level?"
@@ -64,12 +65,12 @@ class Case:
 
 CASES = {
     "declined-before-the-model": Case(
-        BERLIN,  # the guides name no city: the coverage judge declines, no completion asked
+        OTHER_GUIDES,  # written for other guides: the coverage checks decline, no completion
         [INVENTED_FIGURE_IN_REFUSAL],
         refused=True,
         mode="extractive",
         calls=0,
-        absent=["$100,000", "Berlin"],
+        absent=["$100,000", "Berlin", "IC5"],
     ),
     "refusal-with-invented-figure": Case(
         DATA_SCIENTIST,
