@@ -126,6 +126,12 @@ def evidence(question: str, retrieval: Retrieval, candidates: Sequence[Candidate
     )
 
 
+def unmentioned(question: str, retrieval: Retrieval) -> list[str]:
+    """The names the question asks about that no guide mentions ("Berlin"), each once."""
+    asks, missing = unknown_in_asks(question, retrieval)
+    return list(dict.fromkeys(unknown_names(asks, missing)))
+
+
 def judged(question: str, retrieval: Retrieval) -> bool:
     """Whether the judge decides: the question's asks use a word no guide has."""
     return bool(unknown_in_asks(question, retrieval)[1])

@@ -180,15 +180,27 @@ class Coach:
             draft = refusal_draft(reason, voice=self.voice)
             yield Delta(draft.text)
         else:
+            note = self._not_mentioned(standalone, retrieval)
+            held: list[str] | None = [] if note else None  # noted answers wait for the draft
             for item in self.generator.stream(standalone, retrieval.context, turns):
                 if isinstance(item, Draft):
                     draft = item
                     if draft.refused and not draft.citations:
                         draft.text = self._own_refusal(draft.text, standalone)
+                    elif held is not None:
+                        draft.text = note + draft.text
+                        held.insert(0, note)
                 elif isinstance(item, Restart):
-                    yield item
-                else:
+                    if held is None:
+                        yield item
+                    else:
+                        held.clear()
+                elif held is None:
                     yield Delta(self._own_refusal(item, standalone))
+                else:
+                    held.append(self._own_refusal(item, standalone))
+            for piece in held or []:
+                yield Delta(piece)
         assert draft is not None, "generators end with a Draft"
         message_id = self.history.add_message(
             session_id,
@@ -239,6 +251,14 @@ class Coach:
         if close and (self.judge is None or self.judge.answers(question, retrieval, history)):
             return None
         return self._declined(question)
+
+    def _not_mentioned(self, question: str, retrieval: Retrieval) -> str:
+        """A line saying which names of the question no guide mentions (else empty): the
+        answer that follows speaks of the guides' general case, not of that place or firm."""
+        from coach.answerability import unmentioned
+
+        names = unmentioned(question, retrieval)
+        return self.voice.not_mentioned(names) + "\n\n" if names else ""
 
     def _declined(self, question: str) -> RefusalReason:
         """Why an unanswered question is declined: a career question or not at all."""

@@ -62,6 +62,10 @@ class Voice:
         """The reply to a declined question: ``not_covered``, ``off_topic`` or ``injection``."""
         return self._fill(f"refusal_{reason}.txt")
 
+    def not_mentioned(self, names: list[str]) -> str:
+        """The line before an answer whose question names something no guide mentions."""
+        return load_prompt("not_mentioned.txt").format(names=join_phrases(names)).strip()
+
     @property
     def welcome(self) -> str:
         return self._fill("welcome.txt")

@@ -110,3 +110,19 @@ def test_only_the_asks_words_count_as_unknown() -> None:
     assert asks == "What does a data scientist earn in Berlin?" and missing == ["berlin"]
     assert judged(question, retrieval)
     assert not judged("I work at Acme. How do I become an AI engineer?", retrieval)
+
+
+def test_an_answer_says_which_names_of_the_question_no_guide_mentions(coach: Coach) -> None:
+    from coach.chain import Completed, Delta
+
+    events = list(coach.stream("What does an AI engineer earn in Berlin?"))
+    done = events[-1]
+    assert isinstance(done, Completed)
+    answer = done.answer
+    assert not answer.refused and answer.citations
+    assert answer.answer.startswith("My guides never mention Berlin")
+    assert all("Berlin" not in s.text for s in answer.statements)  # the note is not a claim
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
+    assert streamed == answer.answer
+    plain = coach.ask("What does an AI engineer earn?")
+    assert "never mention" not in plain.answer
