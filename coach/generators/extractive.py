@@ -28,6 +28,7 @@ from coach.units import UnitIndex
 
 MAX_CHUNKS = 12  # chunks mined for units (the context is ranked best first)
 DUPLICATE_OVERLAP = 0.7  # share of words two units have in common to count as one
+SHORT_WORDS = 8  # a unit this short can be wholly said by another
 
 _TERMINAL = re.compile(r"[.!?:;]+[\"'”’]?$")
 
@@ -127,7 +128,19 @@ def select_units(
         if n >= 2 and blocks[key][0].unit.kind != "sentence":
             for member in blocks[key]:
                 add(member)
-    return chosen
+    return [c for c in chosen if not _said_by_another(c, chosen)]
+
+
+def _said_by_another(c: Candidate, chosen: Sequence[Candidate]) -> bool:
+    """A short unit whose every word another chosen unit shows ("Formal reviews" beside
+    "Formal reviews: At our company, …")."""
+    if len(c.unit.text.split()) > SHORT_WORDS:
+        return False
+    mine = term_set(c.unit.text)
+    return bool(mine) and any(
+        o is not c and mine <= term_set(o.unit.display) and len(o.unit.display) > len(c.unit.text)
+        for o in chosen
+    )
 
 
 class ExtractiveGenerator(AnswerGenerator):

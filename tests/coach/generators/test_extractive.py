@@ -182,19 +182,18 @@ def test_the_generator_holds_no_corpus_wording() -> None:
         assert phrase not in code
 
 
+def _flat_scorer() -> StatementScorer:
+    """A scorer that leaves the candidates' own scores alone (keep 0.1, no floor)."""
+    n = len(FEATURES)
+    return StatementScorer(np.zeros(n), 0.0, np.zeros(n), np.ones(n), keep=0.1, floor=0.0)
+
+
 def _chunk(text: str, source: str = "g.md", section: str = "S") -> Chunk:
     return Chunk(f"{source}:{section}", text, source, "Guide", section, 0, 10, text)
 
 
 def test_select_units_stops_at_the_limit_and_skips_near_duplicates() -> None:
-    scorer = StatementScorer(
-        coef=np.zeros(len(FEATURES)),
-        intercept=0.0,
-        mean=np.zeros(len(FEATURES)),
-        scale=np.ones(len(FEATURES)),
-        keep=0.1,
-        floor=0.0,
-    )
+    scorer = _flat_scorer()
     from coach.generators.sentences import split_units
 
     text = "Learn Python well. Learn Python well! Build two projects. Ship one to production."
@@ -244,3 +243,27 @@ def test_a_question_after_time_matches_units_that_name_a_time(
     candidate = Candidate(u, _chunk(unit), 0, np.ones(3, dtype=np.float32) / np.sqrt(3))
     (row,) = featurize(np.ones(3, dtype=np.float32) / np.sqrt(3), question, [candidate])
     assert bool(row[FEATURES.index("time_match")]) is matched
+
+
+def test_a_short_unit_another_quoted_unit_already_says_is_dropped() -> None:
+    from coach.generators.sentences import Unit
+
+    scorer = _flat_scorer()
+    chunk = _chunk("Formal performance reviews\nAt Acme we hold reviews twice a year.")
+    heading = Unit("Formal performance reviews", "item", 0, 0)
+    labelled = Unit(
+        "At Acme we hold reviews twice a year.",
+        "sentence",
+        1,
+        1,
+        label="Formal performance reviews",
+        show_label=True,
+    )
+    other = Unit("Reviews are written by managers.", "sentence", 2, 2)
+    vector = np.zeros(3, dtype=np.float32)
+    candidates = [
+        Candidate(u, chunk, 0, vector, score=s)
+        for u, s in ((heading, 0.9), (labelled, 0.8), (other, 0.7))
+    ]
+    chosen = [c.unit for c in select_units(candidates, scorer, 8)]
+    assert chosen == [labelled, other]
