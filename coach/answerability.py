@@ -5,9 +5,9 @@ the guides' everyday words ("How do I become a pilot?" asked of nursing guides) 
 When a question's asks use a word no guide has, this judge looks at what the extractive
 scorer found as well (how well the best units match, how many of the question's words they
 carry, names no guide mentions) and declines when that looks like a question written for
-other guides. Its weights live in
-``answerability_model.json``, fitted by ``python -m coach.fit_answerability`` on the dev
-halves of the evaluation corpora, with other corpora's questions as the negatives.
+other guides. Its weights live in ``answerability_model.json``, fitted by
+``python -m coach.fit_answerability`` on the dev halves of the evaluation corpora, with the
+other corpora's questions as the negatives.
 """
 
 from __future__ import annotations
