@@ -15,7 +15,6 @@ on the other corpora only.
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import tomllib
@@ -26,9 +25,8 @@ from typing import Any
 import numpy as np
 
 from coach.answerability import MODEL_FILE, AnswerabilityModel, evidence, judged
-from coach.fitting import fit_and_report
+from coach.fitting import corpus_dirs, fit_and_report, model_info, parse_args
 
-CORPORA = Path(__file__).resolve().parents[1] / "eval" / "corpora"
 DECLINED_ELSEWHERE = ("off_topic", "injection")
 MARGIN = 0.9
 
@@ -128,22 +126,12 @@ def report_row(name: str, judge: AnswerabilityModel, test: list[Asked]) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpora", type=Path, default=CORPORA)
-    parser.add_argument("--report", action="store_true", help="leave-one-corpus-out figures")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name(MODEL_FILE))
-    args = parser.parse_args()
-    dirs = sorted(p.parent for p in args.corpora.glob("*/corpus.toml"))
-    if len(dirs) < 2:
-        raise SystemExit(f"Need two or more corpora under {args.corpora} (each a corpus.toml).")
+    args = parse_args(__doc__, Path(__file__).with_name(MODEL_FILE))
+    dirs = corpus_dirs(args.corpora, at_least=2)
     questions = {d.name: _golden(d) for d in dirs}
     asked = {d.name: collect(d, questions) for d in dirs}
     judge, rows = fit_and_report(asked, fit, report_row if args.report else None)
-    info = {
-        "version": 1,
-        "fitted_on": {n: sum(a.split == "dev" for a in f) for n, f in asked.items()},
-        "leave_one_corpus_out": rows,
-    }
+    info = model_info(asked, rows)
     model = AnswerabilityModel(
         judge.coef, judge.intercept, judge.mean, judge.scale, judge.threshold, info=info
     )

@@ -12,7 +12,6 @@ its test half, so each figure comes from guides the model never saw.
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import tomllib
@@ -22,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from coach.fitting import fit_and_report
+from coach.fitting import corpus_dirs, fit_and_report, model_info, parse_args
 from coach.generators.features import FEATURES, Candidate
 from coach.generators.scorer import MODEL_FILE, StatementScorer, standing_in
 
-CORPORA = Path(__file__).resolve().parents[2] / "eval" / "corpora"
 KEEP_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 STATEMENT_COST = 0.01  # fact recall a statement must buy to be worth a reader's time
 FLOOR_MARGIN = 0.5
@@ -231,21 +229,10 @@ def report_row(name: str, scorer: StatementScorer, items: list[Item]) -> dict[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpora", type=Path, default=CORPORA)
-    parser.add_argument("--report", action="store_true", help="leave-one-corpus-out figures")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name(MODEL_FILE))
-    args = parser.parse_args()
-    dirs = sorted(p.parent for p in args.corpora.glob("*/corpus.toml"))
-    if not dirs:
-        raise SystemExit(f"No corpora under {args.corpora} (each needs a corpus.toml).")
-    data = {d.name: collect(d) for d in dirs}
+    args = parse_args(__doc__, Path(__file__).with_name(MODEL_FILE))
+    data = {d.name: collect(d) for d in corpus_dirs(args.corpora)}
     scorer, rows = fit_and_report(data, fit, report_row if args.report else None)
-    info = {
-        "version": 1,
-        "fitted_on": {n: sum(i.split == "dev" for i in its) for n, its in data.items()},
-        "leave_one_corpus_out": rows,
-    }
+    info = model_info(data, rows)
     model = StatementScorer(
         scorer.coef,
         scorer.intercept,
