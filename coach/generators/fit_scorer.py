@@ -28,6 +28,7 @@ from coach.generators.scorer import MODEL_FILE, StatementScorer, standing_in
 KEEP_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 STATEMENT_COST = 0.01  # fact recall a statement must buy to be worth a reader's time
 FLOOR_MARGIN = 0.5
+TOLERANCE = 0.01  # value (fact recall less statement cost) within which keeps count as equal
 
 
 def normalise(text: str) -> str:
@@ -160,10 +161,13 @@ def fact_recall(scorer: StatementScorer, items: list[Item]) -> tuple[float, floa
 
 
 def choose_keep(scorer: StatementScorer, items: list[Item]) -> float:
-    """The ``keep`` worth most to a reader on guides the weights were not fitted on.
+    """The lowest ``keep`` whose worth to a reader is within ``TOLERANCE`` of the best, on
+    guides the weights were not fitted on.
 
     With several corpora, each corpus's items are scored by weights fitted on the others
-    (leave one corpus out) and the values are summed; with one, ``scorer`` scores them.
+    (leave one corpus out) and the values are summed; with one, ``scorer`` scores them. The
+    value is flat near its best and falls off steeply above it, so among near-equal choices
+    the one that drops the fewest units is the safe one.
     """
     corpora = sorted({i.corpus for i in items})
     folds = (
@@ -174,7 +178,7 @@ def choose_keep(scorer: StatementScorer, items: list[Item]) -> float:
         if len(corpora) > 1
         else [(scorer, items)]
     )
-    best, chosen = -np.inf, KEEP_GRID[0]
+    values = {}
     for keep in KEEP_GRID:
         value = 0.0
         for weights, held_out in folds:
@@ -183,9 +187,9 @@ def choose_keep(scorer: StatementScorer, items: list[Item]) -> float:
             )
             recall, _, statements = fact_recall(trial, held_out)
             value += (recall - STATEMENT_COST * statements) * len(held_out)
-        if value > best:
-            best, chosen = value, keep
-    return chosen
+        values[keep] = value / max(1, len(items))
+    best = max(values.values())
+    return min(keep for keep, value in values.items() if value >= best - TOLERANCE)
 
 
 def choose_floor(scorer: StatementScorer, items: list[Item]) -> float:
