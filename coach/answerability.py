@@ -26,6 +26,7 @@ from coach.errors import ConfigError
 from coach.generators.features import FEATURES, Candidate
 from coach.generators.parts import question_asks
 from coach.keywords import terms
+from coach.logistic import WEIGHT_KEYS, logistic, weights_from_dict, weights_to_dict
 from coach.retrieval import GENERIC_WORDS, Retrieval
 
 if TYPE_CHECKING:
@@ -149,16 +150,12 @@ class AnswerabilityModel:
     info: dict[str, Any] = field(default_factory=dict)
 
     def probability(self, x: np.ndarray) -> float:
-        z = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
-        return 1.0 / (1.0 + float(np.exp(-z)))
+        return float(logistic(x, self.coef, self.intercept, self.mean, self.scale))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "evidence": list(EVIDENCE),
-            "coef": [round(float(x), 6) for x in self.coef],
-            "intercept": round(self.intercept, 6),
-            "mean": [round(float(x), 6) for x in self.mean],
-            "scale": [round(float(x), 6) for x in self.scale],
+            **weights_to_dict(self.coef, self.intercept, self.mean, self.scale),
             "threshold": round(self.threshold, 6),
             **self.info,
         }
@@ -170,12 +167,9 @@ class AnswerabilityModel:
                 f"{MODEL_FILE} was fitted on other evidence; refit it with "
                 "`python -m coach.fit_answerability`."
             )
-        known = {"evidence", "coef", "intercept", "mean", "scale", "threshold"}
+        known = WEIGHT_KEYS | {"evidence", "threshold"}
         return cls(
-            coef=np.asarray(data["coef"], dtype=np.float64),
-            intercept=float(data["intercept"]),
-            mean=np.asarray(data["mean"], dtype=np.float64),
-            scale=np.asarray(data["scale"], dtype=np.float64),
+            **weights_from_dict(data),
             threshold=float(data["threshold"]),
             info={k: v for k, v in data.items() if k not in known},
         )

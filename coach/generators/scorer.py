@@ -18,6 +18,7 @@ import numpy as np
 
 from coach.errors import ConfigError
 from coach.generators.features import FEATURES
+from coach.logistic import WEIGHT_KEYS, logistic, weights_from_dict, weights_to_dict
 
 MODEL_FILE = "scorer_model.json"
 
@@ -44,8 +45,7 @@ class StatementScorer:
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
             return np.zeros(0)
-        z = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return logistic(rows, self.coef, self.intercept, self.mean, self.scale)
 
     def unit_scores(self, rows: np.ndarray, part_rows: Sequence[np.ndarray] = ()) -> np.ndarray:
         """Each unit's probability: for the whole question, or for its best-answered ask."""
@@ -57,10 +57,7 @@ class StatementScorer:
     def to_dict(self) -> dict[str, Any]:
         return {
             "features": list(FEATURES),
-            "coef": [round(float(x), 6) for x in self.coef],
-            "intercept": round(self.intercept, 6),
-            "mean": [round(float(x), 6) for x in self.mean],
-            "scale": [round(float(x), 6) for x in self.scale],
+            **weights_to_dict(self.coef, self.intercept, self.mean, self.scale),
             "keep": self.keep,
             "floor": self.floor,
             "max_statements": self.max_statements,
@@ -77,14 +74,10 @@ class StatementScorer:
         extra = {
             k: v
             for k, v in data.items()
-            if k not in {"features", "coef", "intercept", "mean", "scale", "keep", "floor"}
-            and k != "max_statements"
+            if k not in WEIGHT_KEYS | {"features", "keep", "floor", "max_statements"}
         }
         return cls(
-            coef=np.asarray(data["coef"], dtype=np.float64),
-            intercept=float(data["intercept"]),
-            mean=np.asarray(data["mean"], dtype=np.float64),
-            scale=np.asarray(data["scale"], dtype=np.float64),
+            **weights_from_dict(data),
             keep=float(data["keep"]),
             floor=float(data["floor"]),
             max_statements=int(data.get("max_statements", 8)),
