@@ -32,6 +32,8 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<body>.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<body>[^*_].*?)\1\s*:?\s*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _EMPHASIS = re.compile(r"(\*\*|__)(?P<body>.+?)\1")
+# "_By A. Writer._", "*really*": single markers around words (not snake_case, not "2 * 3").
+_ITALIC = re.compile(r"(?<![\w*_])([*_])(?P<body>[^\s*_](?:[^*_]*?[^\s*_])?)\1(?![\w*_])")
 # "**Mentor**: Provide mentorship…" — a paragraph led by a bold term: a definition list's item.
 _DEFINITION = re.compile(r"^(\*\*|__)[^*_]{1,60}?(?::\1|\1:)\s+\S")
 _SPACES = re.compile(r"\s+")
@@ -78,7 +80,8 @@ class Unit:
 
 def clean_inline(text: str) -> str:
     """Collapse whitespace and drop markdown emphasis markers (``**bold**`` → ``bold``)."""
-    return _SPACES.sub(" ", _EMPHASIS.sub(r"\g<body>", text)).strip()
+    text = _ITALIC.sub(r"\g<body>", _EMPHASIS.sub(r"\g<body>", text))
+    return _SPACES.sub(" ", text).strip()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -140,9 +143,10 @@ def is_heading_line(line: str, next_line: str = "") -> bool:
     if _BULLET.match(stripped):
         return False
     words = stripped.split()
-    if stripped.endswith("?"):
+    bare = stripped.strip("*_")  # "_By A. Writer, Engineer._" is a byline, not a title
+    if bare.endswith("?"):
         return len(words) <= 8
-    return not stripped.endswith(_TERMINAL) and len(words) <= 14
+    return not bare.endswith(_TERMINAL) and len(words) <= 14
 
 
 def _heading_text(line: str) -> str:
@@ -167,8 +171,9 @@ def _needs_label(block: _Block, position: int) -> bool:
     """Whether a unit should be shown with its heading.
 
     Items of a dated phase ("Month 1-2: Foundations", "This Week") and the opening sentence
-    of a short paragraph right under a specific heading ("API Development") lose their
-    meaning without it; broad headings ("Overview") add nothing.
+    of the first paragraph under a specific heading ("3. Refactor code: This intern saw…")
+    lose their meaning without it; the heading is often the very thing asked for (the
+    name of a step, a level, a format). Broad headings ("Overview") add nothing.
     """
     label = block.label
     if not label or label.lower() in _GENERIC_LABELS or len(label) > 80:
@@ -177,7 +182,7 @@ def _needs_label(block: _Block, position: int) -> bool:
         return is_dated(label)
     if block.kind == "sentence":
         intro = block.members[position][1]
-        return block.fresh and position == 0 and len(block.members) <= 2 and not intro
+        return block.fresh and position == 0 and not intro
     return False
 
 
@@ -218,7 +223,8 @@ def split_units(text: str, section: str = "") -> tuple[Unit, ...]:
         if _DEFINITION.match(line):
             if definitions is None:
                 definitions = open_block("item")
-            definitions.members.append((clean_inline(line), False, False))
+            text = clean_inline(line)  # "**Spectrum:** Show four dimensions:" leads a list
+            definitions.members.append((text, text.endswith(":"), False))
             current = None
             continue
         definitions = None

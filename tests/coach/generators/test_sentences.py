@@ -90,6 +90,7 @@ def test_headings_label_units_but_are_never_units() -> None:
         ("4 weeks- Complete the Google Technical Writing Course (one and two).", "", False),
         ("Backend developers bring critical skills to AI engineering roles:", "", False),
         ("API design | Model serving interfaces | Model input/output formats |", "", False),
+        ("_By A. Writer, Staff Engineer at Example._", "", False),  # a byline
     ],
 )
 def test_heading_lines(line: str, following: str, heading: bool) -> None:
@@ -141,6 +142,32 @@ def test_lead_ins_are_marked_and_short_paragraphs_show_their_heading() -> None:
     assert sentence.display == "API Development: You design and build APIs daily."
 
 
+def test_the_first_sentence_under_a_specific_heading_shows_it_whatever_the_paragraph_length() -> (
+    None
+):
+    text = (
+        "### 3. Refactor code\n\nThis intern saw a similar component. They merged the two. "
+        "Reviewers liked it.\n\n## Overview\n\nThis page covers internships. It is long."
+    )
+    first, second, third, broad, _ = split_units(text)
+    assert first.display == "3. Refactor code: This intern saw a similar component."
+    assert second.display == second.text and third.display == third.text
+    assert broad.display == broad.text  # "Overview" says nothing a reader needs
+
+
+def test_a_bold_term_ending_with_a_colon_leads_the_list_after_it() -> None:
+    text = (
+        "**Show the full spectrum:** Your stories should cover four dimensions:\n\n"
+        "- **Technical leadership:** Architecture decisions\n"
+        "- **People leadership:** Mentoring\n\n"
+        "**Be concise**: Keep each story short."
+    )
+    lead, first, second, plain = split_units(text)
+    assert lead.intro and lead.kind == "item"
+    assert first.block == second.block == lead.block + 1
+    assert not plain.intro
+
+
 def test_a_chunk_starting_mid_section_takes_its_label_from_the_section() -> None:
     (unit,) = split_units("- Apply to AI documentation engineer roles", "Roadmap > This Week")
     assert unit.label == "This Week"
@@ -188,3 +215,8 @@ def test_paragraphs_led_by_a_bold_term_are_one_definition_list() -> None:
 def test_a_bold_phrase_inside_a_paragraph_is_not_a_definition() -> None:
     (first, second) = split_units("Managers share **direct feedback** often. They do it weekly.")
     assert first.kind == second.kind == "sentence"
+
+
+def test_single_emphasis_markers_go_but_snake_case_and_arithmetic_stay() -> None:
+    assert clean_inline("_By A. Writer._ A *really* big step") == "By A. Writer. A really big step"
+    assert clean_inline("set my_var_name to 2 * 3 * 4") == "set my_var_name to 2 * 3 * 4"
