@@ -13,7 +13,6 @@ other corpora's questions as the negatives.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,7 +24,7 @@ import numpy as np
 from coach.errors import ConfigError
 from coach.generators.features import FEATURES, Candidate
 from coach.generators.parts import question_asks
-from coach.keywords import terms
+from coach.keywords import names_in, terms
 from coach.logistic import WEIGHT_KEYS, logistic, weights_from_dict, weights_to_dict
 from coach.retrieval import GENERIC_WORDS, Retrieval
 
@@ -67,21 +66,10 @@ def topic_words(question: str) -> list[str]:
     return [t for t in terms(question) if t.isalpha() and t not in GENERIC_WORDS and len(t) >= 3]
 
 
-_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
-
-
 def unknown_names(question: str, unknown: Sequence[str]) -> list[str]:
     """Capitalised words inside a sentence (not its first word) that no guide uses."""
     missing = set(unknown)
-    found = []
-    for match in _CAPITALISED.finditer(question):
-        before = question[: match.start()].rstrip()
-        if not before or before[-1] in ".?!:;\"'“‘(":
-            continue  # a sentence's first word is capitalised anyway
-        stems = terms(match.group(0))
-        if stems and stems[0] in missing:
-            found.append(match.group(0))
-    return found
+    return [name for name in names_in(question) if (terms(name) or [""])[0] in missing]
 
 
 def unknown_in_asks(question: str, retrieval: Retrieval) -> tuple[str, list[str]]:

@@ -60,3 +60,16 @@ def terms(text: str) -> list[str]:
 
 
 GENERIC_WORDS = frozenset(_stem(w) for w in _GENERIC)
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised words inside a sentence, not its first word: names ("Berlin", "Copilot")."""
+    found = []
+    for match in _CAPITALISED.finditer(text):
+        before = text[: match.start()].rstrip()
+        if len(match.group(0)) > 1 and before and before[-1] not in ".?!:;\"'“‘(":
+            found.append(match.group(0))
+    return found

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from coach.bm25 import BM25Index
-from coach.keywords import GENERIC_WORDS, terms
+from coach.keywords import GENERIC_WORDS, names_in, terms
 from coach.schema import Chunk, Retrieved
 from coach.settings import Settings
 from coach.store import GuideStore
@@ -33,6 +33,7 @@ class Retrieval:
     unknown_terms: list[str] = field(default_factory=list)  # asked-for words no guide uses
     relevance: float = -1.0  # similarity adjusted by keyword evidence; compared to the floor
     rare_hit: bool = False  # a distinctive question word was matched in the context
+    unknown_topics: list[str] = field(default_factory=list)  # of them, not names: the penalised
 
     @property
     def sources(self) -> list[str]:
@@ -136,10 +137,14 @@ class HybridRetriever:
         context = self._diversify(ranked, k)
         main = [q for q in queries if q.weight >= 1.0] or queries
         unknown, rare_hit = self._keyword_evidence(main, context)
-        relevance = best - s.unknown_term_penalty * min(2, len(unknown))
-        if not unknown and rare_hit:
+        # A name no guide has ("Berlin", "Copilot") is a detail the guides may not mention
+        # while covering the topic; the coverage judge weighs it. Topic words are penalised.
+        named = {t for q in main for name in names_in(q.text) for t in terms(name)}
+        topics = [t for t in unknown if t not in named]
+        relevance = best - s.unknown_term_penalty * min(2, len(topics))
+        if not topics and rare_hit:
             relevance += s.keyword_bonus
-        return Retrieval(context, best, unknown, relevance, rare_hit)
+        return Retrieval(context, best, unknown, relevance, rare_hit, unknown_topics=topics)
 
     def _boost_named_guides(
         self, query: Query, found: dict[str, Retrieved], fused: dict[str, float]

@@ -72,7 +72,7 @@ def measure(
         for item, queries in asked:
             got = coach.retriever.retrieve(queries)
             evidence.append(
-                (item["answerable"], got.best_similarity, len(got.unknown_terms), got.rare_hit)
+                (item["answerable"], got.best_similarity, len(got.unknown_topics), got.rare_hit)
             )
     return recall, evidence
 

@@ -82,3 +82,13 @@ def test_keyword_index_follows_store_changes(retriever: HybridRetriever):
     first = retriever.keyword_index
     assert retriever.keyword_index is first  # cached while the store is unchanged
     assert first.idf and "architect" in first.idf
+
+
+def test_unknown_topic_words_cost_relevance_but_unknown_names_do_not(retriever: HybridRetriever):
+    penalty = retriever.settings.unknown_term_penalty
+    named = retriever.retrieve([Query("What does an AI engineer earn in Berlin?")])
+    assert named.unknown_terms == ["berlin"] and named.unknown_topics == []
+    assert named.relevance == pytest.approx(named.best_similarity)  # the judge weighs names
+    topic = retriever.retrieve([Query("What does an AI engineer earn as a plumber?")])
+    assert topic.unknown_topics == ["plumber"]
+    assert topic.relevance == pytest.approx(topic.best_similarity - penalty)
