@@ -21,7 +21,7 @@ import numpy as np
 
 from coach.generators.sentences import Unit
 
-FORMAT = "units/4"
+FORMAT = "units/5"
 GENERATION_FILE = "generation"
 
 

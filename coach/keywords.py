@@ -21,7 +21,9 @@ STOPWORDS = frozenset(
     cant wont whats hows thats lets get got go going gonna want wanted need needs like
     really much many well thing things tell told say said know think thinking make way
     could should might may must shall please thanks thank hi hello hey ok okay yes yeah
-    sure one two""".split()
+    sure one two arent wasnt werent didnt hasnt havent hadnt couldnt shouldnt wouldnt
+    mustnt youll youve youd weve theyre theyve theyll hes shes itll thatll theres heres
+    wheres whos let""".split()
 )
 
 # Everyday words that say nothing about a topic: absent from the guides, yet no sign that a
@@ -49,9 +51,18 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
+_POSSESSIVE = re.compile(r"['’]s\b")
+_APOSTROPHE = re.compile(r"(?<=[a-z])['’](?=[a-z])")
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens, punctuation dropped (keeps c++, c#, node.js, 3-6)."""
-    return _WORD.findall(text.lower())
+    """Lower-cased word tokens, punctuation dropped (keeps c++, c#, node.js, 3-6).
+
+    Contractions are one word ("I've" → "ive", "don't" → "dont", both stopwords) and a
+    possessive is its noun ("PostHog's" → "posthog"), so no "ve" or "don" fragments.
+    """
+    text = _APOSTROPHE.sub("", _POSSESSIVE.sub("", text.lower()))
+    return _WORD.findall(text)
 
 
 def terms(text: str) -> list[str]:
