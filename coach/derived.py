@@ -21,25 +21,38 @@ import numpy as np
 
 from coach.generators.sentences import Unit
 
-FORMAT = "units/5"
+FORMAT = "units/6"
 GENERATION_FILE = "generation"
 
 
 @dataclass(frozen=True)
 class ChunkUnits:
-    """A chunk's units in reading order and one unit vector per unit (float32, L2-normed)."""
+    """A chunk's units in reading order, each with two vectors (float32, L2-normed): read in
+    its chunk, and read on its own with its guide's title and heading."""
 
     chunk_id: str
     content_hash: str
     units: tuple[Unit, ...]
-    vectors: np.ndarray
+    vectors: np.ndarray  # the unit as its chunk's passage shapes it
     terms: tuple[str, ...] = ()  # the keyword index's words for the chunk (section + text)
+    own: np.ndarray | None = None  # the unit on its own; None: the same as ``vectors``
+
+    @property
+    def own_vectors(self) -> np.ndarray:
+        return self.vectors if self.own is None else self.own
 
 
 def _unit_from(data: Mapping[str, object]) -> Unit:
     fields = dict(data)
     fields["headings"] = tuple(fields.get("headings", ()))  # type: ignore[arg-type]
     return Unit(**fields)  # type: ignore[arg-type]
+
+
+def _stacked(blocks: Sequence[np.ndarray], records: Sequence[ChunkUnits]) -> np.ndarray:
+    """The records' unit vectors as one float16 matrix, in record order."""
+    dim = next((b.shape[1] for b in blocks if b.size), 0)
+    rows = [b.reshape(len(r.units), dim) for b, r in zip(blocks, records, strict=True) if r.units]
+    return np.concatenate(rows).astype(np.float16) if rows else np.zeros((0, dim))
 
 
 class DerivedStore:
@@ -78,13 +91,12 @@ class DerivedStore:
                 for r in records
             ],
         }
-        dim = next((r.vectors.shape[1] for r in records if r.vectors.size), 0)
-        rows = [r.vectors.reshape(len(r.units), dim) for r in records if len(r.units)]
-        vectors = np.concatenate(rows).astype(np.float16) if rows else np.zeros((0, dim))
+        vectors = _stacked([r.vectors for r in records], records)
+        own = _stacked([r.own_vectors for r in records], records)
         fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
-                np.savez(out, header=np.array(json.dumps(header)), vectors=vectors)
+                np.savez(out, header=np.array(json.dumps(header)), vectors=vectors, own=own)
             os.replace(tmp, self._path(source))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -116,6 +128,7 @@ class DerivedStore:
             with np.load(path, allow_pickle=False) as data:
                 header = json.loads(str(data["header"]))
                 vectors = np.asarray(data["vectors"], dtype=np.float32)
+                own = np.asarray(data["own"], dtype=np.float32)
         except (OSError, ValueError, KeyError):
             return {}
         if (header.get("format"), header.get("model"), header.get("recipe")) != (
@@ -128,10 +141,15 @@ class DerivedStore:
         row = 0
         for entry in header.get("chunks", []):
             units = tuple(_unit_from(u) for u in entry["units"])
-            block = vectors[row : row + len(units)]
+            rows = slice(row, row + len(units))
             row += len(units)
             found[entry["chunk_id"]] = ChunkUnits(
-                entry["chunk_id"], entry["content_hash"], units, block, tuple(entry["terms"])
+                entry["chunk_id"],
+                entry["content_hash"],
+                units,
+                vectors[rows],
+                tuple(entry["terms"]),
+                own=own[rows],
             )
         return found
 

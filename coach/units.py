@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from coach.derived import ChunkUnits, DerivedStore
-from coach.generators.sentences import split_units, unit_spans
+from coach.generators.sentences import Unit, split_units, unit_spans
 from coach.keywords import terms
 from coach.schema import Chunk
 
@@ -29,13 +30,15 @@ def keyword_terms(chunk: Chunk) -> list[str]:
 def derive_units(
     chunks: list[Chunk], embeddings: Embeddings
 ) -> tuple[list[list[float]], list[ChunkUnits]]:
-    """The chunks' vectors and their units with unit vectors, from one pass of the model.
+    """The chunks' vectors and their units, each unit with two vectors.
 
-    With the local model a unit's vector pools the chunk's own token states over the unit's
-    span (no second pass); another provider embeds the unit texts separately.
+    With the local model a unit's passage vector pools the chunk's own token states over the
+    unit's span (no second pass over the chunk); every unit is also embedded on its own,
+    after its guide's title and heading. Another provider embeds the units on their own only.
     """
     units = [split_units(c.text, c.section) for c in chunks]
     texts = [c.embedding_text() for c in chunks]
+    own = _own_vectors(chunks, units, embeddings)
     embed_with_spans = getattr(embeddings, "embed_with_spans", None)
     if callable(embed_with_spans):
         spans = []
@@ -46,16 +49,7 @@ def derive_units(
         vectors = [list(map(float, v)) for v in pooled]
     else:
         vectors = [list(v) for v in embeddings.embed_documents(texts)]
-        flat = [
-            f"{c.title}. {u.scoring_text}" for c, us in zip(chunks, units, strict=True) for u in us
-        ]
-        got = np.asarray(embeddings.embed_documents(flat), dtype=np.float32) if flat else None
-        per_chunk, row = [], 0
-        for us in units:
-            block = got[row : row + len(us)] if got is not None else np.zeros((0, 1))
-            norms = np.linalg.norm(block, axis=1, keepdims=True) if len(us) else 1.0
-            per_chunk.append(block / np.clip(norms, 1e-12, None))
-            row += len(us)
+        per_chunk, own = own, [None] * len(chunks)  # type: ignore[list-item]
     records = [
         ChunkUnits(
             c.chunk_id,
@@ -63,10 +57,26 @@ def derive_units(
             us,
             np.asarray(v, dtype=np.float32),
             tuple(keyword_terms(c)),
+            own=o,
         )
-        for c, us, v in zip(chunks, units, per_chunk, strict=True)
+        for c, us, v, o in zip(chunks, units, per_chunk, own, strict=True)
     ]
     return vectors, records
+
+
+def _own_vectors(
+    chunks: list[Chunk], units: Sequence[Sequence[Unit]], embeddings: Embeddings
+) -> list[np.ndarray]:
+    """Each chunk's units embedded one by one ("<guide title>. <heading>: <text>"), L2-normed."""
+    flat = [f"{c.title}. {u.scoring_text}" for c, us in zip(chunks, units, strict=True) for u in us]
+    got = np.asarray(embeddings.embed_documents(flat), dtype=np.float32) if flat else None
+    per_chunk, row = [], 0
+    for us in units:
+        block = got[row : row + len(us)] if got is not None else np.zeros((0, 1), np.float32)
+        norms = np.linalg.norm(block, axis=1, keepdims=True) if len(us) else 1.0
+        per_chunk.append(block / np.clip(norms, 1e-12, None))
+        row += len(us)
+    return per_chunk
 
 
 class UnitIndex:

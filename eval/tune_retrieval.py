@@ -1,11 +1,14 @@
-"""Choose retrieval's k, per-guide cap and relevance floor on the dev halves of every corpus.
+"""Choose retrieval's fusion, k, per-guide cap and relevance floor on every corpus's dev half.
 
     python -m eval.tune_retrieval            # prints the grid and the chosen values
 
-k and the cap: the smallest context whose key-fact recall (each corpus weighted alike) is
-within ``TOLERANCE`` of the best. The floor, the penalty per unknown word and the bonus for
-a distinctive match: the most unanswerable dev items refused while at least ``ANSWERED``
-of the answerable ones are answered. The chosen values are the defaults in
+The fusion (vector weight, title boost, RRF constant, candidates per retriever): the one
+with the best mean key-fact recall in the whole context and in its first ``RANKED`` chunks
+(each corpus weighted alike): all the answer may read, and what it reads most. k and the
+cap, under that fusion: the smallest context whose key-fact recall (each corpus weighted
+alike) is within ``TOLERANCE`` of the best. The floor, the penalty per unknown word and
+the bonus for a distinctive match: the most unanswerable dev items refused while at least
+``ANSWERED`` of the answerable ones are answered. The chosen values are the defaults in
 ``coach/settings.py``; the eval reports them on the test halves.
 """
 
@@ -15,12 +18,20 @@ import itertools
 import json
 import tempfile
 import tomllib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 from eval.facts import fact_in, normalise
 
 CORPORA = Path(__file__).with_name("corpora")
+FUSION_GRID = tuple(
+    itertools.product((1.0, 1.5, 2.0, 3.0), (0.0, 0.5, 1.0), (5, 10, 30, 60), (20, 40, 60))
+)  # (vector_weight, title_weight, rrf_k, candidates)
+FUSION_FIELDS = ("vector_weight", "title_weight", "rrf_k", "candidates")
+RANKED = 6
 K_GRID = (6, 8, 10, 12)
 CAP_GRID = (3, 4, 6)
 FLOOR_GRID = tuple(round(0.15 + 0.025 * i, 3) for i in range(13))
@@ -35,10 +46,9 @@ def _items(corpus: Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def measure(
-    corpus: Path,
-) -> tuple[dict[tuple[int, int], float], list[tuple[bool, float, int, bool]]]:
-    """Context fact recall per (k, cap) and, per dev item, what the floor decision sees."""
+@contextmanager
+def ingested(corpus: Path) -> Iterator[tuple[Any, Any, list[tuple[dict, list]]]]:
+    """A corpus ingested into a temporary store: its settings, coach and dev questions."""
     from coach.factory import build
     from coach.schema import Turn
     from coach.settings import Settings
@@ -46,8 +56,6 @@ def measure(
     config = tomllib.loads((corpus / "corpus.toml").read_text(encoding="utf-8"))
     guides = (corpus / config.get("guides", "guides")).resolve()
     dev = [i for i in _items(corpus) if i.get("split", "dev") == "dev"]
-    recall: dict[tuple[int, int], float] = {}
-    evidence: list[tuple[bool, float, int, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
@@ -57,23 +65,52 @@ def measure(
         for item in dev:
             history = [Turn(**t) for t in item.get("history", [])]
             asked.append((item, coach.queries_for(item["question"], history)[0]))
-        for k, cap in itertools.product(K_GRID, CAP_GRID):
-            settings.top_k, settings.max_per_guide = k, cap
-            found = total = 0
-            for item, queries in asked:
-                if not item["answerable"]:
-                    continue
-                context = normalise(
-                    " ".join(r.chunk.text for r in coach.retriever.retrieve(queries).context)
-                )
-                found += sum(fact_in(tuple(f), context) for f in item["key_facts"])
-                total += len(item["key_facts"])
-            recall[(k, cap)] = found / max(total, 1)
-        for item, queries in asked:
-            got = coach.retriever.retrieve(queries)
-            evidence.append(
-                (item["answerable"], got.best_similarity, len(got.unknown_topics), got.rare_hit)
-            )
+        yield settings, coach, asked
+
+
+def fact_recall(coach: Any, asked: list[tuple[dict, list]]) -> tuple[float, float]:
+    """Key facts of the answerable items found in the context, and in its first ``RANKED``
+    chunks."""
+    found = first = total = 0
+    for item, queries in asked:
+        if not item["answerable"]:
+            continue
+        hits = coach.retriever.retrieve(queries).context
+        whole = normalise(" ".join(r.chunk.text for r in hits))
+        top = normalise(" ".join(r.chunk.text for r in hits[:RANKED]))
+        found += sum(fact_in(tuple(f), whole) for f in item["key_facts"])
+        first += sum(fact_in(tuple(f), top) for f in item["key_facts"])
+        total += len(item["key_facts"])
+    return found / max(total, 1), first / max(total, 1)
+
+
+def fusion_recall(settings: Any, coach: Any, asked: list) -> dict[tuple, float]:
+    """Per fusion of the grid: the mean of key-fact recall in the whole context and in its
+    first ``RANKED`` chunks (all the answer may read, and what it reads most)."""
+    recall = {}
+    for fusion in FUSION_GRID:
+        for name, value in zip(FUSION_FIELDS, fusion, strict=True):
+            setattr(settings, name, value)
+        recall[fusion] = mean(fact_recall(coach, asked))
+    return recall
+
+
+def measure(
+    settings: Any, coach: Any, asked: list
+) -> tuple[dict[tuple[int, int], float], list[tuple[bool, float, int, bool]]]:
+    """Context fact recall per (k, cap) and, per dev item, what the floor decision sees."""
+    recall: dict[tuple[int, int], float] = {}
+    top_k, cap = settings.top_k, settings.max_per_guide
+    for k, cap in itertools.product(K_GRID, CAP_GRID):
+        settings.top_k, settings.max_per_guide = k, cap
+        recall[(k, cap)] = fact_recall(coach, asked)[0]
+    settings.top_k, settings.max_per_guide = top_k, cap
+    evidence = []
+    for item, queries in asked:
+        got = coach.retriever.retrieve(queries)
+        evidence.append(
+            (item["answerable"], got.best_similarity, len(got.unknown_topics), got.rare_hit)
+        )
     return recall, evidence
 
 
@@ -83,7 +120,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpora", type=Path, default=CORPORA)
     corpora = sorted(p.parent for p in parser.parse_args().corpora.glob("*/corpus.toml"))
-    measured = {c.name: measure(c) for c in corpora}
+    with ExitStack() as stack:
+        opened = {c.name: stack.enter_context(ingested(c)) for c in corpora}
+        by_corpus = [fusion_recall(*run) for run in opened.values()]
+        fusions = {f: mean(r[f] for r in by_corpus) for f in FUSION_GRID}
+        fusion = max(FUSION_GRID, key=lambda f: (fusions[f], -f[3]))  # ties: fewer candidates
+        for settings, _, _ in opened.values():
+            for name, value in zip(FUSION_FIELDS, fusion, strict=True):
+                setattr(settings, name, value)
+        measured = {name: measure(*run) for name, run in opened.items()}
+    chosen = " ".join(f"{n}={v}" for n, v in zip(FUSION_FIELDS, fusion, strict=True))
+    print(f"chosen: {chosen} (key facts in context and first {RANKED}: {fusions[fusion]:.3f})")
     grid = {
         key: mean(m[0][key] for m in measured.values())
         for key in itertools.product(K_GRID, CAP_GRID)

@@ -216,13 +216,22 @@ class ExtractiveGenerator(AnswerGenerator):
             chunk_sim = hit.similarity
             if chunk_sim is None and len(record.vectors):
                 chunk_sim = float((record.vectors @ query).max())
-            for unit, vector in zip(record.units, record.vectors, strict=True):
+            for unit, vector, own in zip(
+                record.units, record.vectors, record.own_vectors, strict=True
+            ):
                 key = _dedup_key(unit.text)
                 if key in seen or not _informative(unit):
                     continue
                 seen.add(key)
                 found.append(
-                    Candidate(unit, hit.chunk, rank, vector, chunk_similarity=chunk_sim or 0.0)
+                    Candidate(
+                        unit,
+                        hit.chunk,
+                        rank,
+                        vector,
+                        chunk_similarity=chunk_sim or 0.0,
+                        own_vector=own,
+                    )
                 )
         rows = featurize(query, question, found, said)
         part_rows = [

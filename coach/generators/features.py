@@ -42,6 +42,8 @@ FEATURES = (
     "best_in_chunk",  # the closest unit of its chunk
     "quantity_match",  # the question asks how much/long/many and the unit has a figure
     "time_match",  # the question asks how long/when and the unit names a span of time
+    "own_similarity",  # cosine(question, the unit embedded on its own after title and heading)
+    "own_gap",  # best candidate's own similarity minus this one's
 )
 
 # English question forms that ask for a quantity, and how a span of time is written.
@@ -73,8 +75,9 @@ class Candidate:
     unit: Unit
     chunk: Chunk
     rank: int  # the chunk's place in the context
-    vector: np.ndarray
+    vector: np.ndarray  # the unit as its passage shapes it
     chunk_similarity: float = 0.0
+    own_vector: np.ndarray | None = None  # the unit on its own (None: ``vector``)
     features: np.ndarray | None = None
     part_features: tuple[np.ndarray, ...] = ()  # one row per ask of a compound question
     score: float = 0.0  # the scorer's probability that the unit carries what is asked
@@ -99,6 +102,9 @@ def featurize(
     if not candidates:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
     sims = np.stack([c.vector for c in candidates]) @ question_vector
+    own = np.stack([c.vector if c.own_vector is None else c.own_vector for c in candidates])
+    own_sims = own @ question_vector
+    best_own = float(own_sims.max())
     asked = sorted(term_set(question))
     unit_terms = [term_set(c.unit.text) for c in candidates]
     label_terms = [term_set(f"{c.chunk.section} {c.unit.label}") for c in candidates]
@@ -149,6 +155,8 @@ def featurize(
             best_of_chunk[c.chunk.chunk_id] == i,
             quantity and bool(_NUMBER.search(c.unit.text)),
             timing and bool(_SPAN.search(c.unit.display)),
+            own_sims[i],
+            best_own - own_sims[i],
         )
     return rows
 

@@ -48,8 +48,26 @@ def test_every_stored_chunk_has_its_units_and_unit_vectors(
         assert record.vectors.shape == (len(record.units), 384)
         norms = np.linalg.norm(record.vectors, axis=1)
         assert np.allclose(norms[norms > 0], 1.0, atol=1e-2)
+        assert record.own_vectors.shape == record.vectors.shape
+        assert np.allclose(np.linalg.norm(record.own_vectors, axis=1), 1.0, atol=1e-2)
         assert record.terms  # the keyword index's words, stored too
     assert derived.generation()
+
+
+def test_each_unit_is_also_embedded_on_its_own_after_its_title_and_heading(
+    corpus: Path, store: GuideStore, settings: Settings
+) -> None:
+    run_ingest([corpus], store, settings)
+    records = derived_of(store, settings).load()
+    chunk = next(c for c in store.all_chunks() if len(records[c.chunk_id].units) >= 3)
+    record = records[chunk.chunk_id]
+    texts = [f"{chunk.title}. {u.scoring_text}" for u in record.units]
+    alone = np.asarray(store.embeddings.embed_documents(texts), dtype=np.float32)
+    # Stored as float16: equal to a fresh embedding of the same text to about 1e-3.
+    assert np.allclose(record.own_vectors, alone, atol=5e-3)
+    # Read in its passage, a unit's vector is another one: both reach the scorer.
+    cosines = np.sum(record.vectors * record.own_vectors, axis=1)
+    assert (cosines < 0.99).all()
 
 
 def test_a_changed_guide_rewrites_only_its_own_units(

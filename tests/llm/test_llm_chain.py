@@ -100,7 +100,7 @@ def test_the_answer_streams_through_the_coach_and_is_stored(
     openai_server.script(
         Reply(
             text="You already have the engineering skills and just need to learn how they "
-            "apply to AI [2]. An AI engineer is first and foremost an engineer [1, 2].",
+            "apply to AI [1]. An AI engineer is first and foremost an engineer [3, 1].",
             piece_delay=0.01,
         )
     )

@@ -17,7 +17,7 @@ def test_ask_streams_the_llm_answer(openai_server: OpenAIServer, tmp_path: Path)
     openai_server.script(
         Reply(
             text="You already have the engineering skills and just need to learn how they "
-            "apply to AI [2]. An AI engineer is first and foremost an engineer [1].",
+            "apply to AI [1]. An AI engineer is first and foremost an engineer [3].",
             piece_delay=0.01,
         )
     )

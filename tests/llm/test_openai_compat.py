@@ -24,10 +24,10 @@ from tests.llm.openai_server import OpenAIServer, Reply
 from tests.support import build_parts
 
 QUESTION = "What should I learn first to become an AI engineer?"
-# What the guides retrieved for QUESTION say (excerpts 2 and 1), as a model would cite it.
+# What the guides retrieved for QUESTION say (excerpts 1 and 3), as a model would cite it.
 SUPPORTED = (
-    "You already have the engineering skills and just need to learn how they apply to AI [2]. "
-    "An AI engineer is first and foremost an engineer [1]."
+    "You already have the engineering skills and just need to learn how they apply to AI [1]. "
+    "An AI engineer is first and foremost an engineer [3]."
 )
 SUPPORTED_RENUMBERED = (
     "You already have the engineering skills and just need to learn how they apply to AI [1]. "

@@ -267,3 +267,20 @@ def test_a_short_unit_another_quoted_unit_already_says_is_dropped() -> None:
     ]
     chosen = [c.unit for c in select_units(candidates, scorer, 8)]
     assert chosen == [labelled, other]
+
+
+def test_the_scorer_sees_a_unit_on_its_own_as_well_as_in_its_passage() -> None:
+    from coach.generators.sentences import split_units
+
+    chunk = _chunk("Learn Python well. Build two projects.")
+    first, second = split_units(chunk.text, "S")
+    question = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    passage = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    candidates = [
+        Candidate(first, chunk, 0, passage, own_vector=question),
+        Candidate(second, chunk, 0, passage),  # no own vector: its passage vector stands in
+    ]
+    rows = featurize(question, "Which language should I learn?", candidates)
+    own, gap = FEATURES.index("own_similarity"), FEATURES.index("own_gap")
+    assert rows[:, own].tolist() == [1.0, 0.0] and rows[:, gap].tolist() == [0.0, 1.0]
+    assert rows[0, FEATURES.index("similarity")] == rows[1, FEATURES.index("similarity")] == 0.0
