@@ -152,7 +152,12 @@ class Coach:
             rewritten = self.rewriter.rewrite(question, history)
             if rewritten is not None:
                 return rewritten
-        return build_queries(question, history, self.retriever.keyword_index.idf)
+        return build_queries(
+            question,
+            history,
+            self.retriever.keyword_index.idf,
+            self.settings.history_answer_weight,
+        )
 
     def stream(self, question: str, session_id: str | None = None) -> Iterator[StreamEvent]:
         """Answer ``question`` in ``session_id`` (new when None): text pieces, then Completed.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from coach.generators.citations import MARKER
 from coach.keywords import STOPWORDS, terms, words
 from coach.retrieval import COMMON_IDF, Query
 from coach.schema import Turn
@@ -63,25 +64,35 @@ def looks_like_follow_up(question: str, vocabulary: dict[str, float]) -> bool:
     return bool(_ANAPHORA.search(question)) or len(own) <= 3
 
 
-def salient_words(history: list[Turn], question: str, idf: dict[str, float]) -> list[str]:
-    """The rarest corpus words of recent user turns that the question doesn't already use."""
+def salient_words(
+    history: list[Turn], question: str, idf: dict[str, float], answer_weight: float = 0.0
+) -> list[str]:
+    """The rarest corpus words of recent turns that the question doesn't already use.
+
+    The user's words count fully; the coach's own answers (guide sentences it quoted) count
+    ``answer_weight`` as much. A turn's words count less the more exchanges ago it was.
+    """
     asked = set(terms(question))
     scored: dict[str, float] = {}
-    for age, turn in enumerate(reversed([t for t in history if t.role == "user"])):
-        for word in words(turn.content):
-            if word in STOPWORDS:
-                continue
-            stem = terms(word)
-            if not stem or stem[0] in asked or idf.get(stem[0], 0.0) < COMMON_IDF:
-                continue  # unknown to the guides, or in most chunks: no help to retrieval
-            score = idf[stem[0]] * (0.7**age)  # recent turns count more
-            scored[word] = max(scored.get(word, 0.0), score)
+    age = 0
+    for turn in reversed(history):
+        weight = 1.0 if turn.role == "user" else answer_weight
+        if weight > 0:
+            for word in words(MARKER.sub(" ", turn.content)):
+                if word in STOPWORDS:
+                    continue
+                stem = terms(word)
+                if not stem or stem[0] in asked or idf.get(stem[0], 0.0) < COMMON_IDF:
+                    continue  # unknown to the guides, or in most chunks: no help to retrieval
+                score = weight * idf[stem[0]] * (0.7**age)  # recent turns count more
+                scored[word] = max(scored.get(word, 0.0), score)
+        age += turn.role == "user"
     ranked = sorted(scored, key=lambda w: (-scored[w], w))
     return ranked[:EXPANSION_TERMS]
 
 
 def build_queries(
-    question: str, history: list[Turn], idf: dict[str, float]
+    question: str, history: list[Turn], idf: dict[str, float], answer_weight: float = 0.0
 ) -> tuple[list[Query], str]:
     """Queries to retrieve with, and the standalone question for the answer generator.
 
@@ -90,7 +101,7 @@ def build_queries(
     duration or a salary also run with the words the guides use for them.
     """
     intent = intent_terms(question)
-    extra = salient_words(history, question, idf) if history else []
+    extra = salient_words(history, question, idf, answer_weight) if history else []
     if extra and looks_like_follow_up(question, idf):
         standalone = f"{question} ({' '.join(extra)})"
         queries = [Query(question, 0.6), Query(standalone, 1.0)]

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(10, ge=1, le=50, description="Chunks handed to the answer generator.")
     candidates: int = Field(40, ge=1, le=200, description="Candidates from each retriever.")
-    vector_weight: float = Field(1.5, ge=0, description="Weight of vector search in fusion.")
+    vector_weight: float = Field(1.0, ge=0, description="Weight of vector search in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 in fusion.")
     title_weight: float = Field(
         0.5, ge=0, description="Boost for guides whose title names what is asked (0 disables)."
@@ -72,11 +72,11 @@ class Settings(BaseSettings):
         40, ge=1, description="Chunks shorter than this count less in retrieval (heading stubs)."
     )
     max_per_guide: int = Field(6, ge=1, description="Cap of chunks from one guide in the context.")
-    # The fusion above (candidates, vector_weight, title_weight, rrf_k), top_k, max_per_guide
-    # and the three relevance numbers below were chosen on the dev halves of every corpus in
-    # eval/corpora by `python -m eval.tune_retrieval`. Its context-recall rule picks top_k=12
-    # and max_per_guide=4; the answers' own leave-one-corpus-out dev fact recall is flat
-    # (k/cap 8/6: 0.659, 10/6: 0.653, 12/4: 0.650), so 10/6 stays.
+    # The fusion above (candidates, vector_weight, title_weight, rrf_k), top_k, max_per_guide,
+    # the three relevance numbers below and history_answer_weight were chosen on the dev
+    # halves of every corpus in eval/corpora by `python -m eval.tune_retrieval`. The answers'
+    # own leave-one-corpus-out dev fact recall is flat around the chosen k and cap (k/cap
+    # 8/6: 0.659, 10/6: 0.653, 12/4: 0.650).
     relevance_floor: float = Field(
         0.2, ge=-1, le=1, description="Minimum relevance (cosine similarity, adjusted) to answer."
     )
@@ -89,6 +89,13 @@ class Settings(BaseSettings):
 
     # Conversation
     history_tokens: int = Field(800, ge=0, description="Token budget of history used per turn.")
+    history_answer_weight: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Weight of the coach's own earlier answers in a follow-up's expansion, "
+        "against 1 for the user's words (chosen on the dev halves by eval.tune_retrieval).",
+    )
 
     # Answer generation
     generator: Literal["extractive", "llm"] = Field(

@@ -1,8 +1,10 @@
-"""Choose retrieval's fusion, k, per-guide cap and relevance floor on every corpus's dev half.
+"""Choose retrieval's settings (follow-ups, fusion, k, cap, floor) on every corpus's dev half.
 
     python -m eval.tune_retrieval            # prints the grid and the chosen values
 
-The fusion (vector weight, title boost, RRF constant, candidates per retriever): the one
+First, how much the coach's own earlier answers count when a follow-up is expanded with
+words from the conversation: the weight whose follow-ups find the most key facts. Then the
+fusion (vector weight, title boost, RRF constant, candidates per retriever): the one
 with the best mean key-fact recall in the whole context and in its first ``RANKED`` chunks
 (each corpus weighted alike): all the answer may read, and what it reads most. k and the
 cap, under that fusion: the smallest context whose key-fact recall (each corpus weighted
@@ -32,6 +34,7 @@ FUSION_GRID = tuple(
 )  # (vector_weight, title_weight, rrf_k, candidates)
 FUSION_FIELDS = ("vector_weight", "title_weight", "rrf_k", "candidates")
 RANKED = 6
+ANSWER_WEIGHT_GRID = (0.0, 0.15, 0.3, 0.45, 0.6, 1.0)  # settings.history_answer_weight
 K_GRID = (6, 8, 10, 12)
 CAP_GRID = (3, 4, 6)
 FLOOR_GRID = tuple(round(0.15 + 0.025 * i, 3) for i in range(13))
@@ -48,9 +51,9 @@ def _items(corpus: Path) -> list[dict]:
 
 @contextmanager
 def ingested(corpus: Path) -> Iterator[tuple[Any, Any, list[tuple[dict, list]]]]:
-    """A corpus ingested into a temporary store: its settings, coach and dev questions."""
+    """A corpus ingested into a temporary store: its settings, coach and dev questions with
+    their queries (re-asked by ``ask`` when a setting they depend on changes)."""
     from coach.factory import build
-    from coach.schema import Turn
     from coach.settings import Settings
 
     config = tomllib.loads((corpus / "corpus.toml").read_text(encoding="utf-8"))
@@ -60,12 +63,30 @@ def ingested(corpus: Path) -> Iterator[tuple[Any, Any, list[tuple[dict, list]]]]
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
         parts.ingest([guides])
-        coach = parts.coach
-        asked = []
-        for item in dev:
-            history = [Turn(**t) for t in item.get("history", [])]
-            asked.append((item, coach.queries_for(item["question"], history)[0]))
-        yield settings, coach, asked
+        asked: list[tuple[dict, list]] = [(item, []) for item in dev]
+        ask(parts.coach, asked)
+        yield settings, parts.coach, asked
+
+
+def ask(coach: Any, asked: list[tuple[dict, list]]) -> None:
+    """Recompute every item's retrieval queries in place (from its question and history)."""
+    from coach.schema import Turn
+
+    for item, queries in asked:
+        history = [Turn(**t) for t in item.get("history", [])]
+        queries[:] = coach.queries_for(item["question"], history)[0]
+
+
+def follow_up_recall(settings: Any, coach: Any, asked: list) -> dict[float, float]:
+    """Per weight of the coach's own answers in follow-up expansion: key-fact recall of the
+    context of the dev items that have a history."""
+    follow_ups = [(item, list(q)) for item, q in asked if item.get("history")]
+    recall = {}
+    for weight in ANSWER_WEIGHT_GRID:
+        settings.history_answer_weight = weight
+        ask(coach, follow_ups)
+        recall[weight] = fact_recall(coach, follow_ups)[0]
+    return recall
 
 
 def fact_recall(coach: Any, asked: list[tuple[dict, list]]) -> tuple[float, float]:
@@ -122,6 +143,18 @@ def main() -> None:
     corpora = sorted(p.parent for p in parser.parse_args().corpora.glob("*/corpus.toml"))
     with ExitStack() as stack:
         opened = {c.name: stack.enter_context(ingested(c)) for c in corpora}
+        by_weight = [follow_up_recall(*run) for run in opened.values()]
+        weights = {w: mean(r[w] for r in by_weight) for w in ANSWER_WEIGHT_GRID}
+        weight = max(ANSWER_WEIGHT_GRID, key=lambda w: (weights[w], -w))  # ties: the smaller
+        for settings, coach, asked in opened.values():
+            settings.history_answer_weight = weight
+            ask(coach, asked)
+        print(
+            f"chosen: history_answer_weight={weight} "
+            f"(follow-ups' key facts in context {weights[weight]:.3f}; "
+            + ", ".join(f"{w}: {v:.3f}" for w, v in weights.items())
+            + ")"
+        )
         by_corpus = [fusion_recall(*run) for run in opened.values()]
         fusions = {f: mean(r[f] for r in by_corpus) for f in FUSION_GRID}
         fusion = max(FUSION_GRID, key=lambda f: (fusions[f], -f[3]))  # ties: fewer candidates

@@ -66,3 +66,18 @@ def test_no_history_means_the_question_alone():
     queries, standalone = build_queries("What skills transfer?", [], {"skill": 1.0})
     assert [q.text for q in queries] == ["What skills transfer?"]
     assert standalone == "What skills transfer?"
+
+
+def test_the_coachs_own_answer_expands_a_follow_up_at_its_weight():
+    idf = {"vector": 2.0, "databas": 2.0, "pinecon": 3.0, "learn": 0.3, "cost": 1.5}
+    history = [
+        Turn(role="user", content="What should I learn?"),
+        Turn(role="assistant", content="Learn vector databases such as Pinecone [1]."),
+    ]
+    question = "How much does that cost?"
+    _, without = build_queries(question, history, idf)
+    assert without == question  # the user's words alone: "learn" is already in every chunk
+    queries, standalone = build_queries(question, history, idf, answer_weight=0.3)
+    assert standalone == f"{question} (pinecone databases vector)"  # rarest first
+    assert "1" not in standalone.split()  # citation markers are not words
+    assert [q.weight for q in queries][:2] == [0.6, 1.0]

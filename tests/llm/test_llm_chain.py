@@ -63,7 +63,12 @@ def test_a_failing_condense_step_falls_back_to_offline_expansion(
     assert rewriter is not None
     assert rewriter.rewrite("and the salary?", history) is None
     assert len(openai_server.chat_requests()) == 3  # retried, then given up
-    expected = build_queries("and the salary?", history, llm_coach.retriever.keyword_index.idf)
+    expected = build_queries(
+        "and the salary?",
+        history,
+        llm_coach.retriever.keyword_index.idf,
+        llm_coach.settings.history_answer_weight,
+    )
     openai_server.script(*[Reply(status=500)] * 3)
     assert llm_coach.queries_for("and the salary?", history) == expected
 
