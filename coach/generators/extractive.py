@@ -89,7 +89,11 @@ def select_units(
     candidates: list[Candidate], scorer: StatementScorer, limit: int
 ) -> list[Candidate]:
     """The units to quote: the best and those close to it, each list they open or belong to
-    quoted whole right after them (while the budget lasts)."""
+    quoted whole right after them (while the budget lasts). What the conversation already
+    said is left out while anything else clears the floor."""
+    fresh = [c for c in candidates if not c.repeated]
+    if fresh and max(c.score for c in fresh) >= scorer.floor:
+        candidates = fresh  # a follow-up's answer adds to what was said, not repeats it
     if not candidates:
         return []
     ranked = sorted(candidates, key=lambda c: (-c.score, c.order))
@@ -231,6 +235,7 @@ class ExtractiveGenerator(AnswerGenerator):
                         vector,
                         chunk_similarity=chunk_sim or 0.0,
                         own_vector=own,
+                        repeated=bool(said) and unit.text in said,
                     )
                 )
         rows = featurize(query, question, found, said)

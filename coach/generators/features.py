@@ -81,6 +81,7 @@ class Candidate:
     features: np.ndarray | None = None
     part_features: tuple[np.ndarray, ...] = ()  # one row per ask of a compound question
     score: float = 0.0  # the scorer's probability that the unit carries what is asked
+    repeated: bool = False  # the coach already said it in this conversation
 
     @property
     def order(self) -> tuple[int, int]:

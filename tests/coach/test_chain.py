@@ -137,3 +137,11 @@ def test_retrying_an_unanswered_question_stores_it_once(parts: Parts):
     roles = [m.role for m in parts.history.get_session(sid).messages]
     assert roles == ["user", "assistant", "user", "assistant"]
     assert not retry.refused
+
+
+def test_a_follow_up_answer_does_not_repeat_the_previous_one(coach: Coach):
+    first = coach.ask("How long does it take to move from backend development to AI engineering?")
+    second = coach.ask("Tell me more about that.", first.session_id)
+    assert not first.refused and not second.refused
+    said = {s.text for s in first.statements}
+    assert said and not said & {s.text for s in second.statements}

@@ -284,3 +284,21 @@ def test_the_scorer_sees_a_unit_on_its_own_as_well_as_in_its_passage() -> None:
     own, gap = FEATURES.index("own_similarity"), FEATURES.index("own_gap")
     assert rows[:, own].tolist() == [1.0, 0.0] and rows[:, gap].tolist() == [0.0, 1.0]
     assert rows[0, FEATURES.index("similarity")] == rows[1, FEATURES.index("similarity")] == 0.0
+
+
+def test_what_the_conversation_already_said_is_left_out_while_anything_else_clears_the_floor() -> (
+    None
+):
+    from coach.generators.sentences import split_units
+
+    chunk = _chunk("Learn Python well. Build two projects. Ship one to production.")
+    units = split_units(chunk.text, "S")
+    candidates = [
+        Candidate(u, chunk, 0, np.zeros(3, dtype=np.float32), score=s, repeated=r)
+        for u, s, r in zip(units, (0.9, 0.5, 0.4), (True, False, False), strict=True)
+    ]
+    chosen = select_units(candidates, _flat_scorer(), 3)
+    assert [c.unit.text for c in chosen] == ["Build two projects.", "Ship one to production."]
+    for c in candidates[1:]:
+        c.repeated = True  # everything was said: the answer says it again rather than nothing
+    assert len(select_units(candidates, _flat_scorer(), 3)) == 3
