@@ -121,11 +121,11 @@ def measure(
 ) -> tuple[dict[tuple[int, int], float], list[tuple[bool, float, int, bool]]]:
     """Context fact recall per (k, cap) and, per dev item, what the floor decision sees."""
     recall: dict[tuple[int, int], float] = {}
-    top_k, cap = settings.top_k, settings.max_per_guide
+    saved = settings.top_k, settings.max_per_guide
     for k, cap in itertools.product(K_GRID, CAP_GRID):
         settings.top_k, settings.max_per_guide = k, cap
         recall[(k, cap)] = fact_recall(coach, asked)[0]
-    settings.top_k, settings.max_per_guide = top_k, cap
+    settings.top_k, settings.max_per_guide = saved
     evidence = []
     for item, queries in asked:
         got = coach.retriever.retrieve(queries)
