@@ -49,7 +49,7 @@ def derive_units(
         vectors = [list(map(float, v)) for v in pooled]
     else:
         vectors = [list(v) for v in embeddings.embed_documents(texts)]
-        per_chunk, own = own, [None] * len(chunks)  # type: ignore[list-item]
+        per_chunk = own  # embedded on their own already: one vector serves as both
     records = [
         ChunkUnits(
             c.chunk_id,
@@ -57,7 +57,7 @@ def derive_units(
             us,
             np.asarray(v, dtype=np.float32),
             tuple(keyword_terms(c)),
-            own=o,
+            own=None if per_chunk is own else o,
         )
         for c, us, v, o in zip(chunks, units, per_chunk, own, strict=True)
     ]

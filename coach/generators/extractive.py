@@ -238,10 +238,9 @@ class ExtractiveGenerator(AnswerGenerator):
                         repeated=bool(said) and unit.text in said,
                     )
                 )
-        rows = featurize(query, question, found, said)
+        rows = featurize(query, question, found)
         part_rows = [
-            featurize(self._query_vector(part), part, found, said)
-            for part in question_parts(question)
+            featurize(self._query_vector(part), part, found) for part in question_parts(question)
         ]
         scores = self.scorer.unit_scores(rows, part_rows)
         for i, (candidate, score) in enumerate(zip(found, scores, strict=True)):

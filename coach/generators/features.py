@@ -97,7 +97,6 @@ def featurize(
     question_vector: np.ndarray,
     question: str,
     candidates: Sequence[Candidate],
-    said: str = "",
 ) -> np.ndarray:
     """The feature matrix of ``candidates`` (rows) in ``FEATURES`` order (columns)."""
     if not candidates:
@@ -149,7 +148,7 @@ def featurize(
             bool(_NUMBER.search(c.unit.text)),
             math.log1p(len(members)),
             max(others, default=float(sims[i])),
-            bool(said) and c.unit.text in said,
+            c.repeated,
             math.log1p(sum(t in unit_terms[i] for t in asked)),
             _longest_run(sequence, terms(c.unit.text)) / max(1, len(sequence)),
             sim_rank[i],
