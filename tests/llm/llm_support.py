@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from coach.chain import Coach
 from coach.factory import assemble
@@ -23,6 +25,23 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 def excerpts_of(request: Recorded) -> dict[int, str]:
     """The numbered excerpts of an answer prompt."""
     return {int(n): text for n, text in _EXCERPT.findall(request.system)}
+
+
+def citing(text: str, **reply: Any) -> Callable[[Recorded], Reply]:
+    """A reply that cites excerpts by what they say, not by where retrieval ranked them:
+    each ``[{phrase}]`` of ``text`` becomes the number of the excerpt holding the phrase."""
+
+    def build(request: Recorded) -> Reply:
+        excerpts = {n: " ".join(t.split()) for n, t in excerpts_of(request).items()}
+
+        def number(match: re.Match[str]) -> str:
+            found = [n for n, t in excerpts.items() if match.group(1) in t]
+            assert found, f"no excerpt of the prompt says {match.group(1)!r}"
+            return str(found[0])
+
+        return Reply(text=re.sub(r"\{([^{}]+)\}", number, text), **reply)
+
+    return build
 
 
 def grounded_reply(request: Recorded) -> Reply:

@@ -139,7 +139,7 @@ class OpenAIServer:
 
     def __init__(self) -> None:
         count_tokens("warm up")  # load the vocabulary now, not inside a timed response
-        self.replies: deque[Reply] = deque()
+        self.replies: deque[Reply | Callable[[Recorded], Reply]] = deque()
         self.requests: list[Recorded] = []
         self.responder: Callable[[Recorded], Reply] = lambda _: Reply(text="OK [1].")
         self.embedding_status: deque[int] = deque()  # scripted embedding failures
@@ -187,8 +187,9 @@ class OpenAIServer:
             self.embedding_status.clear()
             self.responder = lambda _: Reply(text="OK [1].")
 
-    def script(self, *replies: Reply | str) -> None:
-        """Queue the next chat replies (a str is a plain text reply)."""
+    def script(self, *replies: Reply | str | Callable[[Recorded], Reply]) -> None:
+        """Queue the next chat replies (a str is a plain text reply; a callable builds the
+        reply from its request)."""
         with self._lock:
             self.replies.extend(Reply(text=r) if isinstance(r, str) else r for r in replies)
 
@@ -211,6 +212,8 @@ class OpenAIServer:
         recorded = await self._record(request)
         with self._lock:
             scripted = self.replies.popleft() if self.replies else None
+        if callable(scripted):
+            scripted = scripted(recorded)
         reply = scripted or self.responder(recorded)
         if reply.delay:
             await asyncio.sleep(reply.delay)

@@ -12,6 +12,7 @@ from coach.llm.condense import QueryRewriter
 from coach.retrieval import Query
 from coach.schema import Turn
 from coach.settings import Settings
+from tests.llm.llm_support import citing
 from tests.llm.openai_server import OpenAIServer, Reply
 from tests.support import make_settings
 
@@ -103,9 +104,10 @@ def test_the_answer_streams_through_the_coach_and_is_stored(
     openai_server: OpenAIServer, llm_coach: Coach
 ) -> None:
     openai_server.script(
-        Reply(
-            text="You already have the engineering skills and just need to learn how they "
-            "apply to AI [1]. An AI engineer is first and foremost an engineer [3, 1].",
+        citing(
+            "You already have the engineering skills and just need to learn how they apply to "
+            "AI [{how they apply to AI}]. An AI engineer is first and foremost an engineer "
+            "[{first and foremost an engineer}, {how they apply to AI}].",
             piece_delay=0.01,
         )
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.llm.openai_server import OpenAIServer, Reply
+from tests.llm.llm_support import citing
+from tests.llm.openai_server import OpenAIServer
 from tests.support import run_cli
 
 
@@ -15,9 +16,10 @@ def run_coach(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedPro
 
 def test_ask_streams_the_llm_answer(openai_server: OpenAIServer, tmp_path: Path) -> None:
     openai_server.script(
-        Reply(
-            text="You already have the engineering skills and just need to learn how they "
-            "apply to AI [1]. An AI engineer is first and foremost an engineer [3].",
+        citing(
+            "You already have the engineering skills and just need to learn how they apply to "
+            "AI [{how they apply to AI}]. An AI engineer is first and foremost an engineer "
+            "[{first and foremost an engineer}].",
             piece_delay=0.01,
         )
     )

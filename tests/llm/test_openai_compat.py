@@ -19,15 +19,17 @@ from coach.generators.citations import validate_citations
 from coach.schema import Citation
 from coach.store import GuideStore
 from tests.api.live_server import FailingGenerator, live_server, parse_sse
-from tests.llm.llm_support import llm_coach_for, llm_settings_for
+from tests.llm.llm_support import citing, llm_coach_for, llm_settings_for
 from tests.llm.openai_server import OpenAIServer, Reply
 from tests.support import build_parts
 
 QUESTION = "What should I learn first to become an AI engineer?"
-# What the guides retrieved for QUESTION say (excerpts 1 and 3), as a model would cite it.
+# What the guides retrieved for QUESTION say, as a model would cite it (each excerpt found
+# by its text, wherever retrieval ranked it).
 SUPPORTED = (
-    "You already have the engineering skills and just need to learn how they apply to AI [1]. "
-    "An AI engineer is first and foremost an engineer [3]."
+    "You already have the engineering skills and just need to learn how they apply to AI "
+    "[{how they apply to AI}]. An AI engineer is first and foremost an engineer "
+    "[{first and foremost an engineer}]."
 )
 SUPPORTED_RENUMBERED = (
     "You already have the engineering skills and just need to learn how they apply to AI [1]. "
@@ -140,7 +142,7 @@ def test_earlier_messages_become_the_sessions_history(
 def test_a_streamed_completion_flows_in_chunks_and_ends_with_done(
     serve: Serve, openai_server: OpenAIServer
 ) -> None:
-    openai_server.script(Reply(text=SUPPORTED, piece_delay=0.01))
+    openai_server.script(citing(SUPPORTED, piece_delay=0.01))
     with serve() as (client, _):
         stream = client.chat.completions.create(
             model="career-coach",
@@ -234,7 +236,7 @@ def test_an_llm_outage_still_answers(serve: Serve, openai_server: OpenAIServer) 
 
 
 def test_the_apps_own_stream_carries_llm_deltas(serve: Serve, openai_server: OpenAIServer) -> None:
-    openai_server.script(Reply(text=SUPPORTED, piece_delay=0.01))
+    openai_server.script(citing(SUPPORTED, piece_delay=0.01))
     with serve() as (client, _):
         url = str(client.base_url).removesuffix("/v1/")
         body = {"message": QUESTION}
@@ -250,7 +252,7 @@ def test_an_llm_failing_mid_answer_resets_the_apps_stream(
     serve: Serve, openai_server: OpenAIServer
 ) -> None:
     openai_server.script(
-        Reply(text=SUPPORTED, break_after=18)  # once the first sentence has been shown
+        citing(SUPPORTED, break_after=18)  # once the first sentence has been shown
     )
     with serve() as (client, _):
         url = str(client.base_url).removesuffix("/v1/")
