@@ -40,6 +40,9 @@ _INTENTS = [
 ]
 
 
+_FIGURE = re.compile(r"\d")
+
+
 def intent_terms(question: str) -> str:
     """Guide vocabulary for what the question is after, or an empty string."""
     return " ".join(words for pattern, words in _INTENTS if pattern.search(question))
@@ -70,7 +73,9 @@ def salient_words(
     """The rarest corpus words of recent turns that the question doesn't already use.
 
     The user's words count fully; the coach's own answers (guide sentences it quoted) count
-    ``answer_weight`` as much. A turn's words count less the more exchanges ago it was.
+    ``answer_weight`` as much, without their figures: "$165K" answered the earlier question,
+    a follow-up asks the same of something else. A turn's words count less the more
+    exchanges ago it was.
     """
     asked = set(terms(question))
     scored: dict[str, float] = {}
@@ -79,7 +84,7 @@ def salient_words(
         weight = 1.0 if turn.role == "user" else answer_weight
         if weight > 0:
             for word in words(MARKER.sub(" ", turn.content)):
-                if word in STOPWORDS:
+                if word in STOPWORDS or (turn.role == "assistant" and _FIGURE.search(word)):
                     continue
                 stem = terms(word)
                 if not stem or stem[0] in asked or idf.get(stem[0], 0.0) < COMMON_IDF:
@@ -98,13 +103,15 @@ def build_queries(
 
     The raw question always runs; with history, a copy expanded with salient earlier words
     runs too, at full weight when the question looks like a follow-up. Questions after a
-    duration or a salary also run with the words the guides use for them.
+    duration or a salary also run with the words the guides use for them; a follow-up
+    ("And architects?") is after what the turn it follows was after.
     """
     intent = intent_terms(question)
     extra = salient_words(history, question, idf, answer_weight) if history else []
     if extra and looks_like_follow_up(question, idf):
         standalone = f"{question} ({' '.join(extra)})"
         queries = [Query(question, 0.6), Query(standalone, 1.0)]
+        intent = intent or intent_terms(standalone)
     else:
         standalone = question
         queries = [Query(question)]
