@@ -264,7 +264,7 @@ class ExtractiveGenerator(AnswerGenerator):
         if not chosen:
             draft = refusal_draft("not_covered")
             return [draft.text], draft
-        writer = _Writer()
+        writer = _Writer(self._lead_ins(chosen))
         by_guide: dict[str, list[Candidate]] = {}
         for c in sorted(chosen, key=lambda c: -c.score):
             by_guide.setdefault(c.chunk.source, []).append(c)
@@ -281,22 +281,41 @@ class ExtractiveGenerator(AnswerGenerator):
         )
         return writer.pieces, draft
 
+    def _lead_ins(self, chosen: Sequence[Candidate]) -> dict[int, str]:
+        """The lead-in of each quoted list item or row whose lead-in the answer leaves out
+        ("It's very easy for 1-1s to:" before "Not happen because you're both too busy")."""
+        quoted = {(c.chunk.chunk_id, c.unit.index) for c in chosen}
+        leads: dict[int, str] = {}
+        for c in chosen:
+            if c.unit.kind == "sentence":
+                continue
+            before = [u for u in self.units.get(c.chunk).units if u.block == c.unit.block - 1]
+            if before and before[-1].intro and (c.chunk.chunk_id, before[-1].index) not in quoted:
+                leads[id(c)] = before[-1].text
+        return leads
+
 
 class _Writer:
     """Builds the answer piece by piece; each piece ends with its statement's citation."""
 
-    def __init__(self) -> None:
+    def __init__(self, leads: dict[int, str] | None = None) -> None:
         self.numbers = CitationNumbers()
         self.pieces: list[str] = []
         self.statements: list[Statement] = []
-        self._label = ""  # the heading the previous statement showed
+        self._leads = leads or {}  # id(candidate) -> the lead-in its list item needs
+        self._label = ""  # the heading or lead-in the previous statement showed
 
     def _cite(self, c: Candidate) -> str:
         n = self.numbers.cite(c.chunk, c.unit.text, c.unit.index)
         shown = c.unit.show_label and c.unit.label != c.chunk.title  # a title says nothing here
-        repeated = shown and c.unit.label == self._label
-        self._label = c.unit.label if shown else ""
-        text = c.unit.display if shown and not repeated else c.unit.text
+        lead = "" if shown else self._leads.get(id(c), "")  # a phase's heading goes first
+        if lead:
+            text = c.unit.text if lead == self._label else f"{lead} {c.unit.text}"
+            self._label = lead
+        else:
+            repeated = shown and c.unit.label == self._label
+            self._label = c.unit.label if shown else ""
+            text = c.unit.display if shown and not repeated else c.unit.text
         self.statements.append(Statement(text=text, citations=[n], supported=True))
         return with_marker(text, f"[{n}]")
 

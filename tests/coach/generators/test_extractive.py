@@ -302,3 +302,39 @@ def test_what_the_conversation_already_said_is_left_out_while_anything_else_clea
     for c in candidates[1:]:
         c.repeated = True  # everything was said: the answer says it again rather than nothing
     assert len(select_units(candidates, _flat_scorer(), 3)) == 3
+
+
+class _Quoting(ExtractiveGenerator):
+    """A generator whose selection is given: the units of ``kinds``, in reading order."""
+
+    def __init__(self, embeddings: object, kinds: tuple[str, ...]) -> None:
+        super().__init__(embeddings)  # type: ignore[arg-type]
+        self.kinds = kinds
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        return [c for c in candidates if c.unit.kind in self.kinds]
+
+
+def test_a_list_item_quoted_without_its_lead_in_shows_it_once(
+    generator: ExtractiveGenerator,
+) -> None:
+    chunk = _chunk(
+        "It's very easy for 1-1s to:\n"
+        "- Not happen because you're both too busy\n"
+        "- Turn into a status update"
+    )
+    context = [Retrieved(chunk=chunk, score=1.0, similarity=0.5)]
+    items = _Quoting(generator.embeddings, ("item",))
+    _, draft = items.compose("Why do 1-1s go wrong?", context, [])
+    assert [s.text for s in draft.statements] == [
+        "It's very easy for 1-1s to: Not happen because you're both too busy",
+        "Turn into a status update",  # the lead-in it shares is not said twice
+    ]
+    assert draft.text.startswith("- It's very easy for 1-1s to: Not happen") and "[1]" in draft.text
+    every = _Quoting(generator.embeddings, ("item", "sentence"))
+    _, draft = every.compose("Why do 1-1s go wrong?", context, [])
+    assert [s.text for s in draft.statements] == [  # quoted itself: no lead-in is added
+        "It's very easy for 1-1s to:",
+        "Not happen because you're both too busy",
+        "Turn into a status update",
+    ]
