@@ -21,7 +21,7 @@ import numpy as np
 
 from coach.generators.sentences import Unit
 
-FORMAT = "units/6"
+FORMAT = "units/7"  # 7: keyword terms fold British spellings
 GENERATION_FILE = "generation"
 
 

@@ -43,11 +43,24 @@ _GENERIC = """long short good bad best better worse worth useful use used help h
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+# British spellings folded into American ones before stemming ("memorise", "behaviour",
+# "centre" meet "memorize", "behavior", "center"). Applied to guides and questions alike, so
+# a word the rule bends by mistake ("detour") still only meets itself.
+_SPELLING = (
+    (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"(?<=\w{3})ys(e|es|ed|ing)$"), r"yz\1"),
+    (re.compile(r"(?<=\w[^aeiou]|\wi)our(s|al|ally|ed|ing|ite|ites|able|ful)?$"), r"or\1"),
+    (re.compile(r"(?<=\w{2})([tb])re(s)?$"), r"\1er\2"),
+)
+
+
 @lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     """Snowball (Porter 2) stem, so 'compared' meets 'compare' and 'skills' meets 'skill'."""
     if not word.isalpha():
         return word
+    for pattern, american in _SPELLING:
+        word = pattern.sub(american, word)
     return str(_STEMMER.stemWord(word))
 
 
