@@ -18,6 +18,7 @@ _ANAPHORA = re.compile(
     r"more|also|same|such)\b",
     re.IGNORECASE,
 )
+_FIGURE = re.compile(r"\d")  # "$165K", "3-6": an earlier answer's figures, not its topic
 
 
 # What a question is after, and the words the guides use for it ("how long" → "months").
@@ -38,9 +39,6 @@ _INTENTS = [
         "salary range earning $",
     ),
 ]
-
-
-_FIGURE = re.compile(r"\d")
 
 
 def intent_terms(question: str) -> str:

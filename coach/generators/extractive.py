@@ -309,13 +309,12 @@ class _Writer:
         n = self.numbers.cite(c.chunk, c.unit.text, c.unit.index)
         shown = c.unit.show_label and c.unit.label != c.chunk.title  # a title says nothing here
         lead = "" if shown else self._leads.get(id(c), "")  # a phase's heading goes first
-        if lead:
-            text = c.unit.text if lead == self._label else f"{lead} {c.unit.text}"
-            self._label = lead
+        label = lead or (c.unit.label if shown else "")
+        if not label or label == self._label:  # nothing to show, or the statement above did
+            text = c.unit.text
         else:
-            repeated = shown and c.unit.label == self._label
-            self._label = c.unit.label if shown else ""
-            text = c.unit.display if shown and not repeated else c.unit.text
+            text = f"{lead} {c.unit.text}" if lead else c.unit.display
+        self._label = label
         self.statements.append(Statement(text=text, citations=[n], supported=True))
         return with_marker(text, f"[{n}]")
 
