@@ -299,8 +299,11 @@ def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
 
     A section counts when it carries text and its heading has a content word; it ranks
     higher with more text and when its heading's words recur in that text: a heading that
-    names its content ("Salary Expectations") rather than a signpost ("Reality Check").
+    names its content ("Salary Expectations") rather than a signpost ("Reality Check"). A
+    heading that only repeats the guide's title ("Hiring process" in "Hiring process") would
+    make a question that asks the guide about itself.
     """
+    titled = {t for c in chunks for t in terms(c.title)}
     sections: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:
         heading = top_level(chunk.section)
@@ -310,7 +313,7 @@ def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
     for heading, parts in sections.items():
         tokens = sum(c.tokens for c in parts)
         asked = [t for t in set(terms(heading)) if t not in GENERIC_WORDS]
-        if tokens < MIN_SECTION_TOKENS or not asked:
+        if tokens < MIN_SECTION_TOKENS or not asked or set(asked) <= titled:
             continue
         body = Counter(t for c in parts for t in terms(c.text))
         echo = sum(1 for t in asked if body[t] >= 2) / len(asked)  # the heading line is one

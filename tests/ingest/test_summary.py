@@ -71,6 +71,7 @@ def test_starters_come_from_substantial_sections_and_must_be_answered() -> None:
             hand_chunk("pay.md", "Pay Guide", "Salary Negotiation", long, 0),
             hand_chunk("pay.md", "Pay Guide", "Tiny Section", "Tiny section text.", 1),
             hand_chunk("pay.md", "Pay Guide", "Reality Check", "Nothing here echoes it. " * 20, 2),
+            hand_chunk("pay.md", "Pay Guide", "Pay", "Pay is paid. " * 20, 3),  # the title again
         ],
         "cv.md": [
             hand_chunk("cv.md", "CV Guide", "Writing a Resume", "A resume lists work. " * 20)
@@ -89,6 +90,7 @@ def test_starters_come_from_substantial_sections_and_must_be_answered() -> None:
     ]
     assert any("resume" in q for q in asked)  # tried, refused, left out
     assert not any("tiny" in q for q in asked)  # too little text to ask about
+    assert not any(q.endswith("about pay?") for q in asked)  # would ask the guide about itself
 
 
 def test_an_unchanged_guide_keeps_its_entry_and_a_changed_one_is_renewed() -> None:
