@@ -303,7 +303,7 @@ def _section_candidates(chunks: Sequence[Chunk]) -> list[tuple[float, str]]:
     heading that only repeats the guide's title ("Hiring process" in "Hiring process") would
     make a question that asks the guide about itself.
     """
-    titled = {t for c in chunks for t in terms(c.title)}
+    titled = set(terms(chunks[0].title)) if chunks else set()  # one title per guide
     sections: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:
         heading = top_level(chunk.section)
