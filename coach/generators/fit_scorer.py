@@ -7,7 +7,10 @@ A unit of the retrieved chunks is a positive for a question when it contains one
 question's key facts (verbatim, normalised). The model is a logistic regression over
 ``features.FEATURES``; ``keep`` and ``floor`` are chosen on the same dev items. With
 ``--report`` every corpus is also scored by a model fitted on the *other* corpora only, on
-its test half, so each figure comes from guides the model never saw.
+its test half, so each figure comes from guides the model never saw. Beside them, the
+``ceiling`` (the fact recall the best ``max_statements`` units could reach) and ``in_reach``
+(the share of those facts the scorer ranks within ``max_statements``) tell a budget that is
+too small from an order that is wrong.
 """
 
 from __future__ import annotations
@@ -39,9 +42,16 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def facts_in(text: str, key_facts: list[list[str]]) -> int:
+def facts_of(text: str, key_facts: list[list[str]]) -> frozenset[int]:
+    """The indexes of the key facts ``text`` holds."""
     flat = normalise(text)
-    return sum(any(normalise(alt) in flat for alt in fact) for fact in key_facts)
+    return frozenset(
+        n for n, fact in enumerate(key_facts) if any(normalise(alt) in flat for alt in fact)
+    )
+
+
+def facts_in(text: str, key_facts: list[list[str]]) -> int:
+    return len(facts_of(text, key_facts))
 
 
 @dataclass
@@ -210,6 +220,38 @@ def choose_floor(scorer: StatementScorer, items: list[Item]) -> float:
     return round(best[0] * FLOOR_MARGIN, 4)
 
 
+def ceiling(item: Item, limit: int) -> int:
+    """Key facts that ``limit`` of the item's units can hold at best: a greedy cover, so at
+    least this many (and exactly the context's count when it reaches it)."""
+    covers = [facts_of(c.unit.display, item.key_facts) for c in item.candidates]
+    held: frozenset[int] = frozenset()
+    for _ in range(limit):
+        gain = max(covers, key=lambda facts: len(facts - held), default=frozenset())
+        if not gain - held:
+            break
+        held |= gain
+    return len(held)
+
+
+def in_reach(scorer: StatementScorer, item: Item, limit: int) -> tuple[int, int]:
+    """(key facts some unit holds, of them those whose best-scored unit ranks in the top
+    ``limit``): how much of the ceiling the scorer's order alone puts within the budget."""
+    probs = scorer.unit_scores(item.rows, item.part_rows)
+    order = np.argsort(-probs, kind="stable")
+    rank = {int(i): r for r, i in enumerate(order)}
+    held = reached = 0
+    for n in range(len(item.key_facts)):
+        ranks = [
+            rank[i]
+            for i, c in enumerate(item.candidates)
+            if n in facts_of(c.unit.display, item.key_facts)
+        ]
+        if ranks:
+            held += 1
+            reached += min(ranks) < limit
+    return held, reached
+
+
 def auc(scorer: StatementScorer, items: list[Item]) -> float:
     from sklearn.metrics import roc_auc_score
 
@@ -222,6 +264,9 @@ def auc(scorer: StatementScorer, items: list[Item]) -> float:
 def report_row(name: str, scorer: StatementScorer, items: list[Item]) -> dict[str, Any]:
     usable = [i for i in items if i.answerable and i.key_facts]
     recall, retention, statements = fact_recall(scorer, usable)
+    limit = scorer.max_statements
+    facts = max(1, sum(len(i.key_facts) for i in usable))
+    reach = [in_reach(scorer, i, limit) for i in usable]
     return {
         "corpus": name,
         "items": len(usable),
@@ -229,6 +274,8 @@ def report_row(name: str, scorer: StatementScorer, items: list[Item]) -> dict[st
         "fact_recall": round(recall, 3),
         "retention": round(retention, 3),
         "statements": round(statements, 2),
+        "ceiling": round(sum(ceiling(i, limit) for i in usable) / facts, 3),
+        "in_reach": round(sum(r for _, r in reach) / max(1, sum(h for h, _ in reach)), 3),
     }
 
 
