@@ -345,13 +345,16 @@ def test_rating_a_forgotten_conversation_says_so(slack_app: SlackApp) -> None:
 
 
 class SlowGenerator(ExtractiveGenerator):
-    """Writes its first statement, then takes a while over the rest."""
+    """Writes up to its first cited statement, then takes a while over the rest."""
 
     def stream(self, question: str, context: list[Retrieved], history: list[Turn]) -> Iterator[Any]:
-        for number, piece in enumerate(super().stream(question, context, history)):
-            if number == 1:
+        cited = waited = False
+        for piece in super().stream(question, context, history):
+            if cited and not waited and isinstance(piece, str):
                 time.sleep(UPDATE_SECONDS + 0.3)
+                waited = True
             yield piece
+            cited = cited or (isinstance(piece, str) and "[1]" in piece)
 
 
 def test_the_reply_shows_the_answer_as_it_is_written(
@@ -366,6 +369,8 @@ def test_the_reply_shows_the_answer_as_it_is_written(
         c for c in slack_app.slack.recorded("chat.update") if c.body["ts"] == final.body["ts"]
     ]
     assert len(updates) >= 2 and updates[-1] is final
-    partial = texts(updates[0])
-    assert blocks.WRITING in partial and "[1]" in partial  # the first statement, cited
-    assert blocks.WRITING not in texts(final) and buttons(final) and not buttons(updates[0])
+    partials = [texts(u) for u in updates[:-1]]
+    # However slowly the chain starts, an update shows the first statement, cited, unfinished.
+    assert any(blocks.WRITING in p and "[1]" in p for p in partials)
+    assert blocks.WRITING not in texts(final) and buttons(final)
+    assert not any(buttons(u) for u in updates[:-1])
