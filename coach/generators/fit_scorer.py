@@ -220,10 +220,15 @@ def choose_floor(scorer: StatementScorer, items: list[Item]) -> float:
     return round(best[0] * FLOOR_MARGIN, 4)
 
 
+def _covers(item: Item) -> list[frozenset[int]]:
+    """The key facts each of the item's units shows, in candidate order."""
+    return [facts_of(c.unit.display, item.key_facts) for c in item.candidates]
+
+
 def ceiling(item: Item, limit: int) -> int:
     """Key facts that ``limit`` of the item's units can hold at best: a greedy cover, so at
     least this many (and exactly the context's count when it reaches it)."""
-    covers = [facts_of(c.unit.display, item.key_facts) for c in item.candidates]
+    covers = _covers(item)
     held: frozenset[int] = frozenset()
     for _ in range(limit):
         gain = max(covers, key=lambda facts: len(facts - held), default=frozenset())
@@ -239,13 +244,10 @@ def in_reach(scorer: StatementScorer, item: Item, limit: int) -> tuple[int, int]
     probs = scorer.unit_scores(item.rows, item.part_rows)
     order = np.argsort(-probs, kind="stable")
     rank = {int(i): r for r, i in enumerate(order)}
+    covers = _covers(item)
     held = reached = 0
     for n in range(len(item.key_facts)):
-        ranks = [
-            rank[i]
-            for i, c in enumerate(item.candidates)
-            if n in facts_of(c.unit.display, item.key_facts)
-        ]
+        ranks = [rank[i] for i, facts in enumerate(covers) if n in facts]
         if ranks:
             held += 1
             reached += min(ranks) < limit
