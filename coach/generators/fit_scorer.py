@@ -27,6 +27,7 @@ import numpy as np
 from coach.fitting import corpus_dirs, fit_and_report, model_info, parse_args
 from coach.generators.features import FEATURES, Candidate
 from coach.generators.scorer import MODEL_FILE, StatementScorer, standing_in
+from eval.facts import fact_in, normalise
 
 KEEP_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 STATEMENT_COST = 0.01  # fact recall a statement must buy to be worth a reader's time
@@ -34,20 +35,10 @@ FLOOR_MARGIN = 0.5
 TOLERANCE = 0.01  # value (fact recall less statement cost) within which keeps count as equal
 
 
-def normalise(text: str) -> str:
-    """Case, emphasis, dashes, quotes and spacing folded (the key-fact rule of the eval)."""
-    text = text.lower().replace("*", "").replace("`", "")
-    for a, b in (("–", "-"), ("—", "-"), ("‘", "'"), ("’", "'"), ("“", '"'), ("”", '"')):
-        text = text.replace(a, b)
-    return " ".join(text.split())
-
-
 def facts_of(text: str, key_facts: list[list[str]]) -> frozenset[int]:
     """The indexes of the key facts ``text`` holds."""
     flat = normalise(text)
-    return frozenset(
-        n for n, fact in enumerate(key_facts) if any(normalise(alt) in flat for alt in fact)
-    )
+    return frozenset(n for n, fact in enumerate(key_facts) if fact_in(tuple(fact), flat))
 
 
 def facts_in(text: str, key_facts: list[list[str]]) -> int:
