@@ -16,10 +16,10 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from coach.citations import ANSWER_MARKERS
 from coach.schema import Citation
 
 # "[1]", "[1, 2]", "[1; 3]"; "[1][3]" is two markers.
-CITE_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 LINK_REL = "nofollow noopener noreferrer"
 
 ALLOWED_TAGS = {
@@ -54,7 +54,7 @@ def _split_markers(text: str, known: set[int]) -> list[Token]:
             token.content = content
             tokens.append(token)
 
-    for match in CITE_MARKER.finditer(text):
+    for match in ANSWER_MARKERS.finditer(text):
         numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
         if not any(n in known for n in numbers):
             continue

@@ -6,7 +6,7 @@ When a question's asks use a word no guide has, this judge looks at what the ext
 scorer found as well (how well the best units match, how many of the question's words they
 carry, names no guide mentions) and declines when that looks like a question written for
 other guides. Its weights live in ``answerability_model.json``, fitted by
-``python -m coach.fit_answerability`` on the dev halves of the evaluation corpora, with the
+``python -m eval.fit.answerability`` on the dev halves of the evaluation corpora, with the
 other corpora's questions as the negatives.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from coach.schema import Turn
 
 MODEL_FILE = "answerability_model.json"
+MODEL_PATH = Path(__file__).with_name(MODEL_FILE)  # where eval.fit writes it
 
 EVIDENCE = (
     "best_similarity",  # retrieval: the closest chunk's cosine similarity
@@ -153,7 +155,7 @@ class AnswerabilityModel:
         if list(data.get("evidence", [])) != list(EVIDENCE):
             raise ConfigError(
                 f"{MODEL_FILE} was fitted on other evidence; refit it with "
-                "`python -m coach.fit_answerability`."
+                "`python -m eval.fit.answerability`."
             )
         known = WEIGHT_KEYS | {"evidence", "threshold"}
         return cls(

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from coach.conversation import build_queries, trim_history
 from coach.errors import InputError, NotFoundError
-from coach.generators.base import AnswerGenerator, Draft, Restart
+from coach.generators.base import AnswerGenerator
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
 from coach.library import Library
 from coach.refusals import RefusalReason, refusal_draft
 from coach.retrieval import HybridRetriever, Query, Retrieval
-from coach.schema import Answer, Turn
+from coach.schema import Answer, Draft, Restart, Turn
 from coach.settings import Settings
 from coach.text import surrogate_problem
 from coach.voice import Voice

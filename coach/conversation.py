@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from coach.generators.citations import MARKER
+from coach.citations import ANSWER_MARKER
 from coach.keywords import STOPWORDS, terms, words
 from coach.retrieval import COMMON_IDF, Query
 from coach.schema import Turn
@@ -81,7 +81,7 @@ def salient_words(
     for turn in reversed(history):
         weight = 1.0 if turn.role == "user" else answer_weight
         if weight > 0:
-            for word in words(MARKER.sub(" ", turn.content)):
+            for word in words(ANSWER_MARKER.sub(" ", turn.content)):
                 if word in STOPWORDS or (turn.role == "assistant" and _FIGURE.search(word)):
                     continue
                 stem = terms(word)

@@ -1,6 +1,6 @@
 """The coach's own exceptions. Each message says what to do next.
 
-They are turned into CLI error lines in ``coach.cli`` and HTTP errors in ``api.errors``.
+They are turned into CLI error lines in ``cli.main`` and HTTP errors in ``api.errors``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from coach.chain import Coach
-from coach.derived import DerivedStore
 from coach.embeddings import embedding_model_id, make_embeddings
 from coach.errors import ConfigError
 from coach.generators.base import AnswerGenerator
@@ -19,7 +18,8 @@ from coach.retrieval import HybridRetriever
 from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, GuideStore, make_chroma_client
 from coach.tokens import install_offline_vocabularies
-from coach.units import UnitIndex
+from coach.units.index import UnitIndex
+from coach.units.store import DerivedStore
 from coach.watch import GuideWatcher
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from coach.generators.base import Draft
 from coach.prompt_files import load_prompt
+from coach.schema import Draft
 from coach.voice import Voice
 
 __all__ = ["RefusalReason", "load_prompt", "refusal_draft"]

@@ -13,7 +13,7 @@ from coach.keywords import GENERIC_WORDS, names_in, terms
 from coach.schema import Chunk, Retrieved
 from coach.settings import Settings
 from coach.store import GuideStore
-from coach.units import UnitIndex, keyword_terms
+from coach.units.index import UnitIndex, keyword_terms
 
 
 @dataclass(frozen=True)

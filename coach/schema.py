@@ -1,4 +1,4 @@
-"""The data that flows through the coach: chunks, retrieved passages, citations, answers."""
+"""The data that flows through the coach: chunks, retrieved passages, citations, drafts, answers."""
 
 from __future__ import annotations
 
@@ -107,3 +107,28 @@ class Answer(BaseModel):
     fallback_reason: str | None = None
     usage: dict[str, float] | None = None
     statements: list[Statement] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Discard the answer text streamed so far: the pieces that follow replace it.
+
+    Sent when an LLM fails after its first words reached the user and the offline
+    generator answers instead; the final ``Draft.text`` is what follows the restart.
+    """
+
+    reason: str
+
+
+@dataclass
+class Draft:
+    """A finished answer before it is stored: text with ``[n]`` markers and their citations."""
+
+    text: str
+    citations: list[Citation]
+    refused: bool = False
+    mode: str = "extractive"
+    grounded: bool = True
+    fallback_reason: str | None = None
+    usage: dict[str, float] | None = None
+    statements: list[Statement] = field(default_factory=list)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from coach.retrieval import HybridRetriever
-from coach.units import UnitIndex
+from coach.units.index import UnitIndex
 
 logger = logging.getLogger(__name__)
 

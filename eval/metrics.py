@@ -7,12 +7,13 @@ a metric applies to. A NaN is never averaged away: it makes the aggregate "NaN".
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+from coach.citations import ANSWER_MARKER
 
 Group = Literal[
     "retrieval", "facts", "citations", "grounding", "refusals", "answers", "judge", "latency"
@@ -21,8 +22,6 @@ Value = float | str | None  # a number, "NaN", "not run", or None (no item to me
 NAN = "NaN"
 NOT_RUN = "not run"
 COMMON_K = 4  # the cutoff both systems share (the baseline retrieves 4)
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -195,7 +194,7 @@ def citations_valid(answer: str, cited: Sequence[tuple[int, str]], retrieved_ids
     """
     if not cited:
         return False
-    numbers = {int(n) for n in _MARKER.findall(answer)}
+    numbers = {int(n) for n in ANSWER_MARKER.findall(answer)}
     ids = {n for n, _ in cited}
     return numbers == ids and all(chunk_id in retrieved_ids for _, chunk_id in cited)
 

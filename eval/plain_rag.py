@@ -16,8 +16,8 @@ from pathlib import Path
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from coach.generators.base import AnswerGenerator, Draft
-from coach.schema import Chunk, Retrieved
+from coach.generators.base import AnswerGenerator
+from coach.schema import Chunk, Draft, Retrieved
 from eval.corpus import guide_files
 
 __all__ = ["BaselineRag", "guide_files"]

@@ -24,12 +24,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from coach.derived import ChunkUnits, DerivedStore
 from coach.errors import CoachError, EmbeddingMismatchError, InputError
 from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, GuideStore
-from coach.units import derive_units
+from coach.units.index import derive_units
+from coach.units.store import ChunkUnits, DerivedStore
 from ingest.chunker import TokenWindow, check_chunking, chunk_guide
 from ingest.injection import FlaggedLine
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide

@@ -4,34 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from coach.schema import Citation, Retrieved, Statement, Turn
+from coach.schema import Draft, Restart, Retrieved, Turn
 
-
-@dataclass(frozen=True)
-class Restart:
-    """Discard the answer text streamed so far: the pieces that follow replace it.
-
-    Sent when an LLM fails after its first words reached the user and the offline
-    generator answers instead; the final ``Draft.text`` is what follows the restart.
-    """
-
-    reason: str
-
-
-@dataclass
-class Draft:
-    """A finished answer before it is stored: text with ``[n]`` markers and their citations."""
-
-    text: str
-    citations: list[Citation]
-    refused: bool = False
-    mode: str = "extractive"
-    grounded: bool = True
-    fallback_reason: str | None = None
-    usage: dict[str, float] | None = None
-    statements: list[Statement] = field(default_factory=list)
+__all__ = ["AnswerGenerator", "Draft", "Restart"]
 
 
 class AnswerGenerator(ABC):

@@ -16,15 +16,15 @@ from functools import lru_cache
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from coach.generators.base import AnswerGenerator, Draft
-from coach.generators.citations import MARKER, CitationNumbers
+from coach.citations import ANSWER_MARKER, CitationNumbers
+from coach.generators.base import AnswerGenerator
 from coach.generators.features import Candidate, featurize, term_set
 from coach.generators.parts import question_parts
 from coach.generators.scorer import StatementScorer, default_scorer
-from coach.generators.sentences import Unit
 from coach.refusals import refusal_draft
-from coach.schema import Chunk, Citation, Retrieved, Statement, Turn
-from coach.units import UnitIndex
+from coach.schema import Chunk, Citation, Draft, Retrieved, Statement, Turn
+from coach.units.index import UnitIndex
+from coach.units.split import Unit
 
 MAX_CHUNKS = 12  # chunks mined for units (the context is ranked best first)
 DUPLICATE_OVERLAP = 0.7  # share of words two units have in common to count as one
@@ -58,7 +58,7 @@ def _short_title(title: str, source: str) -> str:
 def _informative(unit: Unit) -> bool:
     """Says something on its own: not a fragment, an empty cell or a stray citation marker."""
     text = unit.text
-    if MARKER.search(text) or not any(ch.isalpha() for ch in text):
+    if ANSWER_MARKER.search(text) or not any(ch.isalpha() for ch in text):
         return False
     if unit.kind == "sentence" and (text[:1].islower() or len(text.split()) < 3):
         return False
@@ -81,7 +81,7 @@ def _near_duplicate(unit: Unit, chosen: Sequence[Candidate]) -> bool:
 
 def _said(history: Sequence[Turn]) -> str:
     """What the coach already said in this conversation, without its citation markers."""
-    said = MARKER.sub("", " ".join(t.content for t in history if t.role == "assistant"))
+    said = ANSWER_MARKER.sub("", " ".join(t.content for t in history if t.role == "assistant"))
     return re.sub(r" +([.,;:!?])", r"\1", said)
 
 

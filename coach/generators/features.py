@@ -15,9 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from coach.generators.sentences import Unit
 from coach.keywords import terms
 from coach.schema import Chunk
+from coach.units.split import Unit
 
 FEATURES = (
     "similarity",  # cosine(question, unit), the unit embedded in its passage

@@ -27,7 +27,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from coach.errors import GenerationError
-from coach.generators.base import AnswerGenerator, Draft, Restart
+from coach.generators.base import AnswerGenerator
 from coach.llm.budget import MESSAGE_OVERHEAD, fit_context, fit_history, format_excerpt
 from coach.llm.client import LLM_FAULTS, EmptyCompletion, RetryPolicy, is_retryable
 from coach.llm.pricing import encoding_for, estimate_cost
@@ -35,7 +35,7 @@ from coach.llm.review import AnswerReview
 from coach.llm.support import SupportChecker
 from coach.prompt_files import load_prompt
 from coach.refusals import refusal_draft
-from coach.schema import Retrieved, Turn
+from coach.schema import Draft, Restart, Retrieved, Turn
 from coach.settings import Settings
 from coach.tokens import count_tokens
 

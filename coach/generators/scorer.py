@@ -1,7 +1,7 @@
 """The fitted statement scorer: a logistic regression over ``features.FEATURES``.
 
 Its weights and the selection thresholds live in ``scorer_model.json``, written by
-``python -m coach.generators.fit_scorer`` from the dev halves of the evaluation corpora.
+``python -m eval.fit.scorer`` from the dev halves of the evaluation corpora.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from coach.generators.features import FEATURES
 from coach.logistic import WEIGHT_KEYS, logistic, weights_from_dict, weights_to_dict
 
 MODEL_FILE = "scorer_model.json"
+MODEL_PATH = Path(__file__).with_name(MODEL_FILE)  # where eval.fit writes it
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class StatementScorer:
         if list(data.get("features", [])) != list(FEATURES):
             raise ConfigError(
                 f"{MODEL_FILE} was fitted on other features; refit it with "
-                "`python -m coach.generators.fit_scorer`."
+                "`python -m eval.fit.scorer`."
             )
         extra = {
             k: v

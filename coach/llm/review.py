@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-from coach.generators.citations import CitationNumbers
-from coach.llm.citations import MARKER, marker_numbers
+from coach.citations import MODEL_MARKER, CitationNumbers, marker_numbers
 from coach.llm.statements import Parsed, Written, parse_answer, words_of
 from coach.llm.support import SupportChecker, Verdict
 from coach.schema import Citation, Statement
@@ -150,7 +149,7 @@ class AnswerReview:
             return match.group("space") + "".join(f"[{n}]" for n in kept) if kept else ""
 
         if not moved:
-            return MARKER.sub(replace, body), cited
+            return MODEL_MARKER.sub(replace, body), cited
         markers = "".join(f"[{number(n)}]" for n in backing)
         end = _TERMINAL.search(body.rstrip())
         cut = end.start() if end else len(body)

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from coach.generators.sentences import ABBREVIATIONS
-from coach.llm.citations import MARKER, marker_numbers
+from coach.citations import MODEL_MARKER, marker_numbers
 from coach.llm.claims import figures_of
+from coach.units.split import ABBREVIATIONS
 
 Kind = Literal["claim", "refusal", "framing", "empty"]
 
@@ -45,7 +45,7 @@ _WORDY = re.compile(r"[A-Za-z0-9]")
 
 def words_of(body: str) -> str:
     """A statement's words: no markers, no emphasis, no unfinished marker at the end."""
-    text = _OPEN_MARKER.sub("", MARKER.sub("", body))
+    text = _OPEN_MARKER.sub("", MODEL_MARKER.sub("", body))
     return " ".join(_EMPHASIS.sub("", text).split())
 
 
@@ -86,7 +86,7 @@ class Parsed:
 
 
 def _cited(body: str) -> list[int]:
-    return [n for m in MARKER.finditer(body) for n in marker_numbers(m.group("body"))]
+    return [n for m in MODEL_MARKER.finditer(body) for n in marker_numbers(m.group("body"))]
 
 
 def _sentences(line: str) -> list[tuple[str, str]]:
@@ -113,7 +113,7 @@ def _clauses(sentence: str) -> list[tuple[str, str]]:
     pieces: list[tuple[str, str]] = []
     start, gap = 0, ""
     for match in _CLAUSE_END.finditer(sentence):
-        if not MARKER.search(sentence, match.end()):
+        if not MODEL_MARKER.search(sentence, match.end()):
             break
         pieces.append((gap, sentence[start : match.start("gap")]))
         start, gap = match.end(), match.group("gap")
@@ -133,7 +133,7 @@ def parse_answer(raw: str, final: bool = True) -> Parsed:
         if not line.strip():
             continue
         if _ONLY_MARKERS.match(line) or _LABELLED_MARKERS.match(line):  # "Sources: [1], [2]"
-            loose.append("".join(f"[{m.group('body')}]" for m in MARKER.finditer(line)))
+            loose.append("".join(f"[{m.group('body')}]" for m in MODEL_MARKER.finditer(line)))
             continue
         if loose and statements:  # markers on their own line, then more text
             statements[-1].body += " " + " ".join(loose)

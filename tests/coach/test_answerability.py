@@ -32,14 +32,14 @@ def test_names_are_capitalised_words_inside_a_sentence_that_no_guide_uses() -> N
 def test_the_committed_model_was_fitted_on_every_corpus() -> None:
     data = json.loads((files("coach") / "answerability_model.json").read_text(encoding="utf-8"))
     assert data["evidence"] == list(EVIDENCE)
-    assert len(data["fitted_on"]) >= 3, "fit it with `python -m coach.fit_answerability`"
+    assert len(data["fitted_on"]) >= 3, "fit it with `python -m eval.fit.answerability`"
     assert all(n > 0 for n in data["fitted_on"].values())
     model = default_answerability()
     assert 0 < model.threshold < 1 and np.isfinite(model.coef).all()
 
 
 def test_a_model_of_other_evidence_is_a_clear_error() -> None:
-    with pytest.raises(ConfigError, match="fit_answerability"):
+    with pytest.raises(ConfigError, match=r"eval\.fit\.answerability"):
         AnswerabilityModel.from_dict({"evidence": ["similarity"], "coef": [1.0]})
 
 
@@ -85,7 +85,7 @@ def test_a_name_the_guides_lack_does_not_decline_what_they_cover(coach: Coach) -
 
 
 def test_the_fitted_bar_declines_no_answerable_item_it_was_fitted_on() -> None:
-    from coach.fit_answerability import Asked, fit, report_row
+    from eval.fit.answerability import Asked, fit, report_row
 
     rng = np.random.default_rng(0)
     n = len(EVIDENCE)

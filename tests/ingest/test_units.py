@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.derived import DerivedStore
 from coach.errors import EmbeddingMismatchError
 from coach.factory import build
 from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, MODEL_KEY, RECIPE_KEY, GuideStore
+from coach.units.store import DerivedStore
 from ingest.lock import IngestRunning, ingest_lock
 from ingest.pipeline import run_ingest
 from tests.ingest.fakes import RecordingEmbeddings

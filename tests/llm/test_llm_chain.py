@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from coach.chain import Coach, Completed, Delta
+from coach.citations import validate_citations
 from coach.conversation import build_queries
 from coach.factory import make_rewriter
-from coach.generators.citations import validate_citations
 from coach.llm.condense import QueryRewriter
 from coach.retrieval import Query
 from coach.schema import Turn

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from coach.citations import validate_citations
 from coach.embeddings import make_embeddings
 from coach.errors import ConfigError
 from coach.factory import make_generator
-from coach.generators.base import Draft, Restart
-from coach.generators.citations import validate_citations
 from coach.generators.llm import LLMGenerator
 from coach.llm.budget import fit_history
 from coach.llm.pricing import encoding_for, estimate_cost
-from coach.schema import Retrieved, Turn
+from coach.schema import Draft, Restart, Retrieved, Turn
 from coach.settings import Settings
 from coach.tokens import count_tokens
 from tests.llm.llm_support import llm_settings_for, make_chunk

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from coach.chain import Coach, Completed, Delta
-from coach.generators.citations import cited_numbers, validate_citations
+from coach.citations import cited_numbers, validate_citations
 from coach.llm.claims import Source, figures_of
 from coach.llm.statements import REFUSAL as REFUSAL_PHRASE
 from coach.llm.statements import words_of

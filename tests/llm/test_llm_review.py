@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from coach.citations import marker_numbers, validate_citations
 from coach.embeddings import OnnxMiniLMEmbeddings
-from coach.generators.citations import validate_citations
-from coach.llm.citations import marker_numbers
 from coach.llm.review import AnswerReview
 from coach.llm.support import SupportChecker
 from coach.schema import Chunk

@@ -14,8 +14,8 @@ import pytest
 
 from api.app import create_app
 from coach.chain import Coach
+from coach.citations import validate_citations
 from coach.factory import Parts
-from coach.generators.citations import validate_citations
 from coach.schema import Citation
 from coach.store import GuideStore
 from tests.api.live_server import FailingGenerator, live_server, parse_sse

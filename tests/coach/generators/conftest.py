@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.derived import ChunkUnits, DerivedStore
 from coach.embeddings import OnnxMiniLMEmbeddings
-from coach.generators.base import Draft
 from coach.generators.extractive import ExtractiveGenerator
-from coach.schema import Chunk, Retrieved
-from coach.units import UnitIndex, derive_units
+from coach.schema import Chunk, Draft, Retrieved
+from coach.units.index import UnitIndex, derive_units
+from coach.units.store import ChunkUnits, DerivedStore
 from tests.support import SEEDS, hand_chunk
 
 TEXT_LINES_PER_CHUNK = 10

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coach.generators.citations import (
+from coach.citations import (
     SNIPPET_CHARS,
     CitationNumbers,
     build_citations,

@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coach.citations import ANSWER_MARKER, validate_citations
 from coach.errors import ConfigError
-from coach.generators.base import Draft
-from coach.generators.citations import MARKER, validate_citations
 from coach.generators.extractive import (
     ExtractiveGenerator,
     guide_name,
@@ -21,9 +20,9 @@ from coach.generators.extractive import (
 )
 from coach.generators.features import FEATURES, Candidate, featurize
 from coach.generators.scorer import StatementScorer, default_scorer
-from coach.generators.sentences import clean_inline
 from coach.refusals import refusal_draft
-from coach.schema import Chunk, Retrieved, Turn
+from coach.schema import Chunk, Draft, Retrieved, Turn
+from coach.units.split import clean_inline
 
 Ask = Callable[..., tuple[list[str], Draft]]
 ContextFor = Callable[..., list[Retrieved]]
@@ -80,7 +79,9 @@ def test_the_statements_are_the_answer_in_order(ask: Ask) -> None:
         found = text.find(statement.text.rstrip(".!?:;"), at)
         assert found >= at, statement.text
         at = found
-    assert [int(n) for n in MARKER.findall(text)] == [s.citations[0] for s in draft.statements]
+    assert [int(n) for n in ANSWER_MARKER.findall(text)] == [
+        s.citations[0] for s in draft.statements
+    ]
 
 
 def test_a_list_quoted_from_is_quoted_whole_when_it_fits(
@@ -163,7 +164,7 @@ def test_featurize_handles_no_candidates() -> None:
 def test_a_model_fitted_on_other_features_is_a_clear_error() -> None:
     model = json.loads((GENERATORS / "scorer_model.json").read_text())
     model["features"] = [*model["features"][:-1], "something_else"]
-    with pytest.raises(ConfigError, match="fit_scorer"):
+    with pytest.raises(ConfigError, match=r"eval\.fit\.scorer"):
         StatementScorer.from_dict(model)
 
 
@@ -194,7 +195,7 @@ def _chunk(text: str, source: str = "g.md", section: str = "S") -> Chunk:
 
 def test_select_units_stops_at_the_limit_and_skips_near_duplicates() -> None:
     scorer = _flat_scorer()
-    from coach.generators.sentences import split_units
+    from coach.units.split import split_units
 
     text = "Learn Python well. Learn Python well! Build two projects. Ship one to production."
     chunk = _chunk(text)
@@ -237,7 +238,7 @@ def test_a_compound_questions_units_keep_their_best_score_over_its_asks(
 def test_a_question_after_time_matches_units_that_name_a_time(
     question: str, unit: str, matched: bool
 ) -> None:
-    from coach.generators.sentences import split_units
+    from coach.units.split import split_units
 
     (u,) = split_units(unit)
     candidate = Candidate(u, _chunk(unit), 0, np.ones(3, dtype=np.float32) / np.sqrt(3))
@@ -246,7 +247,7 @@ def test_a_question_after_time_matches_units_that_name_a_time(
 
 
 def test_a_short_unit_another_quoted_unit_already_says_is_dropped() -> None:
-    from coach.generators.sentences import Unit
+    from coach.units.split import Unit
 
     scorer = _flat_scorer()
     chunk = _chunk("Formal performance reviews\nAt Acme we hold reviews twice a year.")
@@ -270,7 +271,7 @@ def test_a_short_unit_another_quoted_unit_already_says_is_dropped() -> None:
 
 
 def test_the_scorer_sees_a_unit_on_its_own_as_well_as_in_its_passage() -> None:
-    from coach.generators.sentences import split_units
+    from coach.units.split import split_units
 
     chunk = _chunk("Learn Python well. Build two projects.")
     first, second = split_units(chunk.text, "S")
@@ -289,7 +290,7 @@ def test_the_scorer_sees_a_unit_on_its_own_as_well_as_in_its_passage() -> None:
 def test_what_the_conversation_already_said_is_left_out_while_anything_else_clears_the_floor() -> (
     None
 ):
-    from coach.generators.sentences import split_units
+    from coach.units.split import split_units
 
     chunk = _chunk("Learn Python well. Build two projects. Ship one to production.")
     units = split_units(chunk.text, "S")

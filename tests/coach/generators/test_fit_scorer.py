@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from coach.generators.features import FEATURES
-from coach.generators.fit_scorer import Item, ceiling, choose_floor, in_reach
 from coach.generators.scorer import StatementScorer
+from eval.fit.scorer import Item, ceiling, choose_floor, in_reach
 
 
 def _item(best_logit: float, answerable: bool = True, corpus: str = "a") -> Item:
@@ -49,7 +49,7 @@ def test_a_refit_can_run_while_the_committed_model_is_of_other_features() -> Non
 
 def _unit_item(texts: list[str], key_facts: list[list[str]], logits: list[float]) -> Item:
     from coach.generators.features import Candidate
-    from coach.generators.sentences import Unit
+    from coach.units.split import Unit
     from tests.support import hand_chunk
 
     chunk = hand_chunk("g.md", "G", "", " ".join(texts), 0)

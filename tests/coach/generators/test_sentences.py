@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.generators.sentences import clean_inline, is_heading_line, split_sentences, split_units
+from coach.units.split import clean_inline, is_heading_line, split_sentences, split_units
 from tests.support import SEEDS
 
 

@@ -1,7 +1,9 @@
-"""Citation numbering and checks shared by every generator.
+"""Citations: the two marker grammars, numbering and checks shared by every generator.
 
-An answer cites with ``[n]`` markers; ``n`` counts sources in order of first use, one
-number per chunk, and every number has exactly one ``Citation``.
+An answer cites with ``[n]`` markers (``ANSWER_MARKER``); ``n`` counts sources in order of
+first use, one number per chunk, and every number has exactly one ``Citation``. A language
+model writes looser markers (``MODEL_MARKER``: ``[3]``, ``[1, 2]``, ``[2-4]``) that name the
+prompt's numbered excerpts; ``coach.llm.review`` renumbers them into the answer grammar.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from collections.abc import Mapping, Sequence
 
 from coach.schema import Chunk, Citation, Retrieved
 
-MARKER = re.compile(r"\[(\d+)\]")
+# The answer grammar: what the coach's answers carry, one number a marker ("[2]").
+ANSWER_MARKER = re.compile(r"\[(\d+)\]")
+# The same grammar as a reader meets it, one or more numbers a marker ("[1, 3]").
+ANSWER_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# The model grammar: what a language model writes ("[3]", "[1, 2]", "[1][3]", "[2-4]").
+MODEL_MARKER = re.compile(r"(?P<space>[ \t]*)\[\s*(?P<body>\d+(?:\s*[,;\-–]\s*\d+)*)\s*\]")
+_MODEL_PART = re.compile(r"(\d+)\s*[\-–]\s*(\d+)|(\d+)")
+MAX_RANGE = 10  # "[2-4]" expands; "[1-200]" does not
+NOT_A_CITATION = 1000  # "[2019]", "[2019-2024]": years, kept as written
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)+)\]")  # "[1, 3]"
 _REPEATED = re.compile(r"(\[\d+\])(?:\s*\1)+")  # "[2][2]" → "[2]"
 _SPACED_MARKER = re.compile(r"(\s*)\[(\d+)\]")
@@ -20,7 +30,18 @@ SNIPPET_CHARS = 300
 
 def cited_numbers(text: str) -> list[int]:
     """The numbers of the ``[n]`` markers in ``text``, in order of appearance."""
-    return [int(n) for n in MARKER.findall(text)]
+    return [int(n) for n in ANSWER_MARKER.findall(text)]
+
+
+def marker_numbers(body: str) -> list[int]:
+    """The citation numbers a model marker's body names: ``"1, 3-4"`` → ``[1, 3, 4]``."""
+    found: list[int] = []
+    for start, end, single in _MODEL_PART.findall(body):
+        if single:
+            found.append(int(single))
+        elif 0 <= int(end) - int(start) <= MAX_RANGE:
+            found.extend(range(int(start), int(end) + 1))
+    return [n for n in found if n < NOT_A_CITATION]
 
 
 def trim_text(text: str, limit: int = SNIPPET_CHARS) -> str:

@@ -1,7 +1,7 @@
 """Fit the coverage judge on the dev halves of the evaluation corpora.
 
-    python -m coach.fit_answerability            # fit on every corpus, write the model
-    python -m coach.fit_answerability --report   # also leave-one-corpus-out figures
+    python -m eval.fit.answerability            # fit on every corpus, write the model
+    python -m eval.fit.answerability --report   # also leave-one-corpus-out figures
 
 Each corpus is ingested once and asked its own dev questions (answerable ones are the
 positives, questions its guides don't cover the negatives) and the dev questions of every
@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from coach.answerability import MODEL_FILE, AnswerabilityModel, evidence, judged
-from coach.fitting import corpus_dirs, fit_and_report, model_info, parse_args
+from coach.answerability import MODEL_PATH, AnswerabilityModel, evidence, judged
+from eval.fit.common import corpus_dirs, fit_and_report, model_info, parse_args
 
 DECLINED_ELSEWHERE = ("off_topic", "injection")
 MARGIN = 0.9
@@ -126,7 +126,7 @@ def report_row(name: str, judge: AnswerabilityModel, test: list[Asked]) -> dict[
 
 
 def main() -> None:
-    args = parse_args(__doc__, Path(__file__).with_name(MODEL_FILE))
+    args = parse_args(__doc__, MODEL_PATH)
     dirs = corpus_dirs(args.corpora, at_least=2)
     questions = {d.name: _golden(d) for d in dirs}
     asked = {d.name: collect(d, questions) for d in dirs}

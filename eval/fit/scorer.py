@@ -1,7 +1,7 @@
 """Fit the statement scorer on the dev halves of the evaluation corpora.
 
-    python -m coach.generators.fit_scorer            # fit on every corpus, write the model
-    python -m coach.generators.fit_scorer --report   # also leave-one-corpus-out figures
+    python -m eval.fit.scorer            # fit on every corpus, write the model
+    python -m eval.fit.scorer --report   # also leave-one-corpus-out figures
 
 A unit of the retrieved chunks is a positive for a question when it contains one of the
 question's key facts (verbatim, normalised). The model is a logistic regression over
@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from coach.fitting import corpus_dirs, fit_and_report, model_info, parse_args
 from coach.generators.features import FEATURES, Candidate
-from coach.generators.scorer import MODEL_FILE, StatementScorer, standing_in
+from coach.generators.scorer import MODEL_PATH, StatementScorer, standing_in
 from eval.facts import fact_in, normalise
+from eval.fit.common import corpus_dirs, fit_and_report, model_info, parse_args
 
 KEEP_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 STATEMENT_COST = 0.01  # fact recall a statement must buy to be worth a reader's time
@@ -273,7 +273,7 @@ def report_row(name: str, scorer: StatementScorer, items: list[Item]) -> dict[st
 
 
 def main() -> None:
-    args = parse_args(__doc__, Path(__file__).with_name(MODEL_FILE))
+    args = parse_args(__doc__, MODEL_PATH)
     data = {d.name: collect(d) for d in corpus_dirs(args.corpora)}
     scorer, rows = fit_and_report(data, fit, report_row if args.report else None)
     info = model_info(data, rows)

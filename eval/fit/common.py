@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-CORPORA = Path(__file__).resolve().parents[1] / "eval" / "corpora"
+CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 
 
 class Split(Protocol):

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from coach.derived import ChunkUnits, DerivedStore
-from coach.generators.sentences import Unit, split_units, unit_spans
 from coach.keywords import terms
 from coach.schema import Chunk
+from coach.units.split import Unit, split_units, unit_spans
+from coach.units.store import ChunkUnits, DerivedStore
 
 logger = logging.getLogger(__name__)
 

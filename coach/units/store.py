@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coach.generators.sentences import Unit
+from coach.units.split import Unit
 
 FORMAT = "units/7"  # 7: keyword terms fold British spellings
 GENERATION_FILE = "generation"

@@ -1,0 +1,1 @@
+"""A guide's units (whole sentences, list items, table rows): split, index, store."""
