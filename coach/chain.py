@@ -159,15 +159,21 @@ class Coach:
             self.settings.history_answer_weight,
         )
 
-    def stream(self, question: str, session_id: str | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, question: str, session_id: str | None = None, *, checked: bool = False
+    ) -> Iterator[StreamEvent]:
         """Answer ``question`` in ``session_id`` (new when None): text pieces, then Completed.
 
         The user's message is stored before anything can fail, so no fault loses it.
+        ``checked``: the caller already cleaned the question and opened the session (the
+        API does, so bad input gets an ordinary error before a stream starts).
         """
-        question = self.clean_question(question)
+        if not checked:
+            question = self.clean_question(question)
         if self.watcher is not None:
             self.watcher.check()  # another process ingested: reload in the background
-        session_id = self.open_session(session_id)
+        if not checked or session_id is None:
+            session_id = self.open_session(session_id)
         recent = self.history.recent_turns(session_id, HISTORY_TURNS)
         if recent and recent[-1] == Turn(role="user", content=question):
             recent.pop()  # a retry of a question that got no answer: stored once already
