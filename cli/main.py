@@ -164,14 +164,15 @@ def stream_answer(coach: Any, question: str, session_id: str | None) -> Any:
     from coach.chain import Completed, Delta, Restart
 
     for event in coach.stream(question, session_id):
-        if isinstance(event, Delta):
-            console.print(escape(event.text), end="")
-        elif isinstance(event, Restart):
-            console.print(f"\n[yellow]{RESTART_NOTE}[/]")
-        elif isinstance(event, Completed):
-            console.print()
-            print_answer(event.answer, streamed=True)
-            return event.answer
+        match event:
+            case Delta(text=text):
+                console.print(escape(text), end="")
+            case Restart():
+                console.print(f"\n[yellow]{RESTART_NOTE}[/]")
+            case Completed(answer=answer):
+                console.print()
+                print_answer(answer, streamed=True)
+                return answer
     raise RuntimeError("the chain ended without an answer")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
 
 import anyio
 from fastapi import APIRouter
@@ -15,10 +16,10 @@ from api.deps import AnswerSlots, CoachDep
 from api.errors import describe
 from api.models import ChatRequest, ChatResponse, error_responses
 from api.render import render_answer
-from coach.chain import Coach, Completed, Delta, Restart, StreamEvent
+from api.streaming import answer_stream
+from coach.chain import Coach, Completed, Delta, Restart
 from coach.schema import Answer
 
-T = TypeVar("T")
 logger = logging.getLogger("api")
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -77,55 +78,26 @@ def _event(name: str, payload: Any) -> ServerSentEvent:
     return ServerSentEvent(json.dumps(payload, ensure_ascii=False), event=name)
 
 
-async def in_threads(iterator: Iterator[T], slots: anyio.CapacityLimiter) -> AsyncIterator[T]:
-    """``iterator``'s items, each computed in a worker thread that holds one of ``slots``.
-
-    Like ``starlette.concurrency.iterate_in_threadpool``, with our own limiter: the event
-    loop stays free, and answers share the CPU in order of arrival.
-    """
-    done = object()
-    while True:
-        item = await anyio.to_thread.run_sync(next, iterator, done, limiter=slots)
-        if item is done:
-            return
-        yield item  # type: ignore[misc]
-
-
 async def answer_events(
     coach: Coach, question: str, session_id: str, slots: anyio.CapacityLimiter
 ) -> AsyncIterator[ServerSentEvent]:
     """The SSE events of one answer."""
     yield _event("session", {"session_id": session_id})
-    events = coach.stream(question, session_id)
-    settled = False
     try:
-        async for event in in_threads(events, slots):
-            if isinstance(event, Delta):
-                yield _event("delta", {"text": event.text})
-            elif isinstance(event, Restart):  # discard the text so far; the rest replaces it
-                yield _event("reset", {"reason": event.reason})
-            elif isinstance(event, Completed):
-                response = chat_response(event.answer)
-                citations = [c.model_dump(mode="json") for c in response.citations]
-                yield _event("citations", {"citations": citations})
-                yield ServerSentEvent(response.model_dump_json(), event="done")
-        settled = True
+        async with aclosing(answer_stream(coach, question, session_id, slots)) as events:
+            async for event in events:
+                match event:
+                    case Delta(text=text):
+                        yield _event("delta", {"text": text})
+                    case Restart(reason=reason):  # discard the text so far; the rest replaces it
+                        yield _event("reset", {"reason": reason})
+                    case Completed(answer=answer):
+                        response = chat_response(answer)
+                        citations = [c.model_dump(mode="json") for c in response.citations]
+                        yield _event("citations", {"citations": citations})
+                        yield ServerSentEvent(response.model_dump_json(), event="done")
     except Exception as exc:
-        settled = True
         status, body = describe(exc)
         if status >= 500:
             logger.error("answer stream failed in session %s", session_id, exc_info=exc)
         yield _event("error", body)
-    finally:
-        if not settled:  # the client left: finish anyway, so the reply is stored
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(finish_abandoned, events, limiter=slots)
-
-
-def finish_abandoned(events: Iterator[StreamEvent]) -> None:
-    """Run an abandoned answer to its end (the chain stores it as it completes)."""
-    try:
-        for _ in events:
-            pass
-    except Exception:
-        logger.exception("finishing an abandoned answer failed")

@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any, Literal
 
 import anyio
@@ -27,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import AnswerSlots, CoachDep
 from api.errors import describe
 from api.models import Text, error_responses
-from api.routes.chat import finish_abandoned, in_threads
+from api.streaming import answer_stream, whole_answer
 from coach.chain import Coach, Completed, Delta, Restart
 from coach.errors import InputError
 from coach.history import HistoryStore
@@ -170,7 +171,7 @@ async def chat_completions(
             coach, question, session_id, completion_id, body.messages, include_usage, slots
         )
         return StreamingResponse(events, media_type="text/event-stream", headers=STREAM_HEADERS)
-    answer = await anyio.to_thread.run_sync(coach.ask, question, session_id, limiter=slots)
+    answer = await whole_answer(coach, question, session_id, slots)
     content = answer.answer + sources_block(answer.citations)
     return JSONResponse(
         {
@@ -220,37 +221,30 @@ async def completion_chunks(
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    events = coach.stream(question, session_id)
     streamed: list[str] = []
-    settled = False
     try:
-        async for event in in_threads(events, slots):  # same answer slots as /api/chat
-            if isinstance(event, Delta):
-                streamed.append(event.text)
-                yield chunk({"content": event.text})
-            elif isinstance(event, Restart):  # OpenAI streams cannot retract: say so in-line
-                note = f"\n\n({RESTART_NOTE})\n\n"
-                streamed.append(note)
-                yield chunk({"content": note})
-            elif isinstance(event, Completed):
-                answer = event.answer
-                sources = sources_block(answer.citations)
-                if sources:
-                    streamed.append(sources)
-                    yield chunk({"content": sources})
-                yield chunk({}, "stop", **extras(answer))
-                if include_usage:
-                    usage = usage_of(messages, "".join(streamed))
-                    yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
-        settled = True
+        async with aclosing(answer_stream(coach, question, session_id, slots)) as events:
+            async for event in events:
+                match event:
+                    case Delta(text=text):
+                        streamed.append(text)
+                        yield chunk({"content": text})
+                    case Restart():  # OpenAI streams cannot retract: say so in-line
+                        note = f"\n\n({RESTART_NOTE})\n\n"
+                        streamed.append(note)
+                        yield chunk({"content": note})
+                    case Completed(answer=answer):
+                        sources = sources_block(answer.citations)
+                        if sources:
+                            streamed.append(sources)
+                            yield chunk({"content": sources})
+                        yield chunk({}, "stop", **extras(answer))
+                        if include_usage:
+                            usage = usage_of(messages, "".join(streamed))
+                            yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
     except Exception as exc:
-        settled = True
         status, error = describe(exc)
         if status >= 500:
             logger.error("completion stream failed in session %s", session_id, exc_info=exc)
         yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
-    finally:
-        if not settled:  # the client left: finish anyway, so the reply is stored
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(finish_abandoned, events, limiter=slots)
     yield "data: [DONE]\n\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import aclosing
 from dataclasses import dataclass
 
 import anyio
@@ -15,9 +16,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from api.errors import describe
-from api.routes.chat import in_threads
 from api.slack import blocks
 from api.slack.threads import SlackThreads, ThreadKey
+from api.streaming import answer_stream
 from coach.chain import Completed, Delta, Restart
 from coach.factory import Parts
 from coach.schema import Answer
@@ -77,9 +78,9 @@ class ThreadAnswerer:
         ts = str(posted["ts"])
         key = ThreadKey(question.team_id, question.channel_id, question.thread_ts or ts)
         try:
-            self.parts.coach.clean_question(question.text)  # bad input opens no session
+            message = self.parts.coach.clean_question(question.text)  # bad input: no session
             session_id = await anyio.to_thread.run_sync(self.session_for, key)
-            answer = await self._write(client, question, ts, session_id)
+            answer = await self._write(client, question, ts, message, session_id)
         except Exception as exc:
             await self._report(client, question, ts, exc)
             return None
@@ -92,21 +93,23 @@ class ThreadAnswerer:
         return answer
 
     async def _write(
-        self, client: AsyncWebClient, question: Question, ts: str, session_id: str
+        self, client: AsyncWebClient, question: Question, ts: str, message: str, session_id: str
     ) -> Answer:
-        """Run the chain; show the text so far at most every ``UPDATE_SECONDS``."""
+        """Answer ``message`` (cleaned); show the text so far at most every ``UPDATE_SECONDS``."""
         text, shown_at = "", time.monotonic()
-        events = self.parts.coach.stream(question.text, session_id)
-        async for event in in_threads(events, self.slots):
-            if isinstance(event, Completed):
-                return event.answer
-            if isinstance(event, Restart):
-                text = ""
-            elif isinstance(event, Delta):
-                text += event.text
-                if time.monotonic() - shown_at >= UPDATE_SECONDS:
-                    shown_at = time.monotonic()
-                    await self._show_partial(client, question, ts, text)
+        coach = self.parts.coach
+        async with aclosing(answer_stream(coach, message, session_id, self.slots)) as events:
+            async for event in events:
+                match event:
+                    case Delta(text=piece):
+                        text += piece
+                        if time.monotonic() - shown_at >= UPDATE_SECONDS:
+                            shown_at = time.monotonic()
+                            await self._show_partial(client, question, ts, text)
+                    case Restart():
+                        text = ""
+                    case Completed(answer=answer):
+                        return answer
         raise RuntimeError("the chain ended without an answer")
 
     async def _show_partial(
