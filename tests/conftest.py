@@ -15,6 +15,9 @@ from coach.settings import Settings
 from coach.store import GuideStore, make_chroma_client
 from tests.support import NURSING, SEEDS, build_parts, ingested_store, make_settings
 
+# The OpenAI double's fixtures serve tests in several packages (coach, api, cli, eval).
+pytest_plugins = ["tests.openai_double.fixtures"]
+
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 

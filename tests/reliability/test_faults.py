@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from coach.history import HistoryStore
 from coach.store import GuideStore, make_chroma_client
 from tests.api.live_server import QUESTION, FailingGenerator, Serve, Served, parse_sse
-from tests.llm.openai_server import OpenAIServer, Reply
+from tests.openai_double.server import OpenAIServer, Reply
 from tests.reliability.support import (
     CoachProcess,
     assert_complete,

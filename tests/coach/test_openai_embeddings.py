@@ -12,8 +12,8 @@ from coach.factory import make_store
 from coach.retrieval import HybridRetriever, Query
 from coach.store import GuideStore, make_chroma_client
 from ingest.pipeline import run_ingest
-from tests.llm.llm_support import llm_coach_for, llm_settings_for
-from tests.llm.openai_server import EMBEDDING_DIM, OpenAIServer
+from tests.openai_double.server import EMBEDDING_DIM, OpenAIServer
+from tests.openai_double.support import llm_coach_for, llm_settings_for
 from tests.support import SEEDS
 
 MARKET_GUIDE = "ai-engineering-job-market-for-backend-developers.md"

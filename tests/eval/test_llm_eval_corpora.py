@@ -14,8 +14,8 @@ from pathlib import Path
 
 from eval.command import run_corpora
 from eval.corpus import discover
-from tests.llm.llm_support import INVENTED, habitual_reply, llm_settings_for
-from tests.llm.openai_server import OpenAIServer
+from tests.openai_double.server import OpenAIServer
+from tests.openai_double.support import INVENTED, habitual_reply, llm_settings_for
 
 FIGURES = (
     "grounded_rate",

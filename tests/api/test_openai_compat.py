@@ -19,8 +19,8 @@ from coach.factory import Parts
 from coach.schema import Citation
 from coach.store import GuideStore
 from tests.api.live_server import FailingGenerator, live_server, parse_sse
-from tests.llm.llm_support import citing, llm_coach_for, llm_settings_for
-from tests.llm.openai_server import OpenAIServer, Reply
+from tests.openai_double.server import OpenAIServer, Reply
+from tests.openai_double.support import citing, llm_coach_for, llm_settings_for
 from tests.support import build_parts
 
 QUESTION = "What should I learn first to become an AI engineer?"

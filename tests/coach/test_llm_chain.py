@@ -12,8 +12,8 @@ from coach.llm.condense import QueryRewriter
 from coach.retrieval import Query
 from coach.schema import Turn
 from coach.settings import Settings
-from tests.llm.llm_support import citing
-from tests.llm.openai_server import OpenAIServer, Reply
+from tests.openai_double.server import OpenAIServer, Reply
+from tests.openai_double.support import citing
 from tests.support import make_settings
 
 DOC_GUIDE = "ai-documentation-engineer-transition-guide.txt"

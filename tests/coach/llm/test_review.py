@@ -1,7 +1,7 @@
 """Reviewing a streamed completion: markers renumbered, sentences released once checked.
 
 The support check runs with the real embedding model but a floor of -1, so these tests are
-about markers and release order; closeness is tested in test_llm_support.py.
+about markers and release order; closeness is tested in test_support.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from coach.embeddings import OnnxMiniLMEmbeddings
 from coach.llm.review import AnswerReview
 from coach.llm.support import SupportChecker
 from coach.schema import Chunk
-from tests.llm.llm_support import make_chunk
+from tests.openai_double.support import make_chunk
 
 CHUNKS: list[Chunk] = [
     make_chunk(n, f"Excerpt {n} is about Python, RAG and evals.", source=f"g{n}.md")

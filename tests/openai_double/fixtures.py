@@ -1,4 +1,5 @@
-"""Fixtures of the LLM tests: the scripted OpenAI-compatible server and coaches wired to it."""
+"""Fixtures for every test that needs an LLM: the scripted OpenAI-compatible server and coaches
+wired to it (registered for the whole suite through ``pytest_plugins`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from coach.chain import Coach
-from coach.schema import Retrieved
 from coach.settings import Settings
 from coach.store import GuideStore
-from tests.llm.llm_support import grounded_reply, llm_coach_for, llm_settings_for, make_chunk
-from tests.llm.openai_server import OpenAIServer
+from tests.openai_double.server import OpenAIServer
+from tests.openai_double.support import grounded_reply, llm_coach_for, llm_settings_for
 
 
 @pytest.fixture(scope="session")
@@ -40,18 +40,3 @@ def llm_coach(llm_settings: Settings, seeded_store: GuideStore, tmp_path: Path) 
     coach = llm_coach_for(llm_settings, seeded_store, tmp_path / "history.db")
     yield coach
     coach.history.engine.dispose()
-
-
-@pytest.fixture
-def context() -> list[Retrieved]:
-    """Four ranked excerpts about moving into AI engineering."""
-    texts = [
-        "Python is the language of AI engineering. Learn it first.",
-        "Most engineers become productive in 3-6 months of focused study.",
-        "Build a retrieval-augmented generation project for your portfolio.",
-        "Vector databases such as Chroma store embeddings for search.",
-    ]
-    return [
-        Retrieved(chunk=make_chunk(n, text, source=f"g{n}.md"), score=1.0 / n, similarity=0.8)
-        for n, text in enumerate(texts, 1)
-    ]

@@ -17,8 +17,8 @@ from coach.llm.pricing import encoding_for, estimate_cost
 from coach.schema import Draft, Restart, Retrieved, Turn
 from coach.settings import Settings
 from coach.tokens import count_tokens
-from tests.llm.llm_support import llm_settings_for, make_chunk
-from tests.llm.openai_server import OpenAIServer, Reply
+from tests.openai_double.server import OpenAIServer, Reply
+from tests.openai_double.support import llm_settings_for, make_chunk
 from tests.support import make_settings
 
 
@@ -36,6 +36,21 @@ def generator_for(settings: Settings) -> LLMGenerator:
     generator = make_generator(settings, FakeEmbeddings())  # type: ignore[arg-type]
     assert isinstance(generator, LLMGenerator)
     return generator
+
+
+@pytest.fixture
+def context() -> list[Retrieved]:
+    """Four ranked excerpts about moving into AI engineering."""
+    texts = [
+        "Python is the language of AI engineering. Learn it first.",
+        "Most engineers become productive in 3-6 months of focused study.",
+        "Build a retrieval-augmented generation project for your portfolio.",
+        "Vector databases such as Chroma store embeddings for search.",
+    ]
+    return [
+        Retrieved(chunk=make_chunk(n, text, source=f"g{n}.md"), score=1.0 / n, similarity=0.8)
+        for n, text in enumerate(texts, 1)
+    ]
 
 
 def run(

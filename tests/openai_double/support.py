@@ -1,4 +1,4 @@
-"""Helpers of the LLM tests (fixtures live in conftest.py): settings, coaches, a fake model."""
+"""Helpers of the LLM tests (fixtures live in fixtures.py): settings, coaches, a fake model."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from coach.history import HistoryStore
 from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import GuideStore
-from tests.llm.openai_server import OpenAIServer, Recorded, Reply, schema_reply
+from tests.openai_double.server import OpenAIServer, Recorded, Reply, schema_reply
 from tests.support import make_settings
 
 _EXCERPT = re.compile(r"^\[(\d+)\] [^\n]*?: (.*?)(?=\n\n\[\d+\] |\n</guides>)", re.M | re.S)

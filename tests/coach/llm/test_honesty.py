@@ -18,7 +18,7 @@ from coach.citations import cited_numbers, validate_citations
 from coach.llm.claims import Source, figures_of
 from coach.llm.statements import REFUSAL as REFUSAL_PHRASE
 from coach.llm.statements import words_of
-from tests.llm.openai_server import OpenAIServer, Reply
+from tests.openai_double.server import OpenAIServer, Reply
 
 # Issue 12 asked "…of a data scientist in Berlin?"; without the city the question passes the
 # coverage checks, so the model is asked and its invented figures must be caught.

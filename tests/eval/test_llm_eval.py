@@ -13,8 +13,8 @@ from pathlib import Path
 from eval.command import run_eval
 from eval.corpus import CORPORA_DIR
 from eval.metrics import JUDGE_METRICS
-from tests.llm.llm_support import llm_settings_for
-from tests.llm.openai_server import OpenAIServer
+from tests.openai_double.server import OpenAIServer
+from tests.openai_double.support import llm_settings_for
 from tests.support import run_cli
 
 
@@ -64,7 +64,7 @@ def test_coach_eval_corpus_with_the_llm_generator(
     openai_server: OpenAIServer, tmp_path: Path
 ) -> None:
     """`coach eval --corpus tiny --generator llm` answers through OPENAI_BASE_URL."""
-    corpora = Path(__file__).resolve().parents[1] / "eval" / "corpora"
+    corpora = Path(__file__).resolve().parent / "corpora"
     out = tmp_path / "out"
     args = ["eval", "--corpus", "tiny", "--corpora-dir", str(corpora), "--generator", "llm"]
     result = run_cli(

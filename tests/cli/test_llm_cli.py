@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.llm.llm_support import citing
-from tests.llm.openai_server import OpenAIServer
+from tests.openai_double.server import OpenAIServer
+from tests.openai_double.support import citing
 from tests.support import run_cli
 
 
