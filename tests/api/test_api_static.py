@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urljoin
+
 from tests.api.live_server import Served
+
+IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)";""", re.MULTILINE)
 
 
 def test_page_is_revalidated_and_locked_down(api: Served) -> None:
@@ -37,6 +42,26 @@ def test_assets_and_embed_script(api: Served) -> None:
         assert cached.status_code == 304
     versioned = api.client.get("/static/app.js?v=abc123")
     assert "immutable" in versioned.headers["cache-control"]
+
+
+def test_page_loads_the_widget_as_es_modules(api: Served) -> None:
+    """The entry is a module script; it and every module it imports, followed through the
+    graph, are served as JavaScript (browsers refuse a module of any other type)."""
+    page = api.client.get("/").text
+    assert '<script type="module" src="/static/app.js"></script>' in page
+    pending, served = ["/static/app.js"], set()
+    while pending:
+        path = pending.pop()
+        if path in served:
+            continue
+        served.add(path)
+        response = api.client.get(path)
+        assert response.status_code == 200, path
+        assert "javascript" in response.headers["content-type"], path
+        assert response.headers["x-content-type-options"] == "nosniff"
+        pending += [urljoin(path, target) for target in IMPORT.findall(response.text)]
+    expected = {"api", "sse", "sanitizer", "messages", "composer", "sidebar"}
+    assert {f"/static/js/{name}.js" for name in expected} <= served
 
 
 def test_missing_assets_are_json_404(api: Served) -> None:
