@@ -23,10 +23,10 @@ ABBREVIATIONS = frozenset(
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+(?P<body>\S.*)$")
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+")
-# "4 weeks- Complete the course": a phase's duration glued to its first item.
-_PHASE_ITEM = re.compile(
-    r"^\s*(?P<span>\d+(?:\s*[-–]\s*\d+)?\s+(?:days?|weeks?|months?|years?))\s*[-–—:]\s*(?P<body>\S.*)$",
-    re.IGNORECASE,
+# "Week 1- Read the book" above "- Write the notes": a short lead (at most four words, no
+# list marker), a dash glued to its last word, then the list's first item.
+_GLUED_ITEM = re.compile(
+    r"^(?![-*+•]\s|\d{1,2}[.)]\s)(?P<lead>[^\s|]+(?:\s[^\s|]+){0,3}?)[-–—]\s+(?P<body>[^|]+)$"
 )
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<body>.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<body>[^*_].*?)\1\s*:?\s*$")
@@ -130,7 +130,7 @@ def is_heading_line(line: str, next_line: str = "") -> bool:
         return False
     if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
         return True
-    if "|" in stripped or _PHASE_ITEM.match(stripped):
+    if "|" in stripped or glued_item(stripped, next_line):
         return False
     if _NUMBERED.match(stripped):
         nxt = next_line.strip()
@@ -147,6 +147,19 @@ def is_heading_line(line: str, next_line: str = "") -> bool:
     if bare.endswith("?"):
         return len(words) <= 8
     return not bare.endswith(_TERMINAL) and len(words) <= 14
+
+
+def glued_item(line: str, next_line: str) -> re.Match[str] | None:
+    """A list whose first item shares its line with a lead, the other items below it.
+
+    The item starts with a capital or a digit, so a suspended hyphen ("Short- and
+    long-term goals") stays whole.
+    """
+    match = _GLUED_ITEM.match(line.strip())
+    if not match or not _BULLET.match(next_line):
+        return None
+    first = match.group("body")[0]
+    return match if first.isupper() or first.isdigit() else None
 
 
 def _heading_text(line: str) -> str:
@@ -243,14 +256,15 @@ def split_units(text: str, section: str = "") -> tuple[Unit, ...]:
             label, fresh, current = _heading_text(line), True, None
             pending.append(label)
             continue
-        phase = _PHASE_ITEM.match(line)
-        if phase:
-            label = f"{label} ({phase.group('span')})" if label else phase.group("span")
+        glued = glued_item(line, nxt)
+        if glued:
+            lead = glued.group("lead")
+            label = f"{label} ({lead})" if label else lead
             if pending:
                 pending[-1] = label
             fresh = True
             current = open_block("item")
-            current.members.append((clean_inline(phase.group("body")), False, False))
+            current.members.append((clean_inline(glued.group("body")), False, False))
             continue
         bullet = _BULLET.match(line)
         if bullet:

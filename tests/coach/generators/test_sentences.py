@@ -88,6 +88,8 @@ def test_headings_label_units_but_are_never_units() -> None:
         ("1. **Start with internal projects** - Propose an AI feature", "2. Build", False),
         ("- Python or TypeScript", "", False),
         ("4 weeks- Complete the Google Technical Writing Course (one and two).", "", False),
+        ("6 weeks- Get the Associate certification", "- Learn the platform", False),
+        ("Short- and long-term goals", "- Ship the first feature", True),
         ("Backend developers bring critical skills to AI engineering roles:", "", False),
         ("API design | Model serving interfaces | Model input/output formats |", "", False),
         ("_By A. Writer, Staff Engineer at Example._", "", False),  # a byline
@@ -115,6 +117,16 @@ def test_roadmap_phases_label_their_items() -> None:
     )
     assert third.label == "1. AI Fundamentals Onboarding (2-4 weeks)"
     assert third.display.startswith("1. AI Fundamentals Onboarding (2-4 weeks): Learn core")
+
+
+def test_a_list_item_glued_to_its_lead_is_split_off_whatever_the_lead_says() -> None:
+    text = "Getting started\nPhase A- Set up the repository\n- Open the first issue\n"
+    first, second = split_units(text)
+    assert (first.text, first.kind) == ("Set up the repository", "item")
+    assert first.label == second.label == "Getting started (Phase A)"
+    # without a list below it, the same line is prose
+    (only,) = split_units("Getting started\nPhase A- Set up the repository.\n")
+    assert (only.text, only.kind) == ("Phase A- Set up the repository.", "sentence")
 
 
 def test_table_rows_read_with_their_header() -> None:
