@@ -52,7 +52,7 @@ pytest: setup services
 	$(BIN)/python -m pytest -q
 
 eval: setup ## Offline eval of every corpus in eval/corpora/ (test split); fails under eval/thresholds.toml
-	$(BIN)/python -m eval.gate --quiet --no-baseline
+	$(BIN)/coach eval --gate --quiet --no-baseline
 
 test: setup services lint pytest eval ## Lint, the whole test suite and the eval gate
 

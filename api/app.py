@@ -29,17 +29,19 @@ from coach.errors import CoachError, ConfigError
 from coach.factory import Parts, build
 from coach.settings import Settings
 from coach.voice import Voice
+from ingest.pipeline import ingest_into
+from ingest.summary import load_library
 
 logger = logging.getLogger("api")
 
 
 def build_ready(settings: Settings) -> Parts:
     """Build the parts; ingest the seed guides when the store is empty."""
-    parts = build(settings)
+    parts = build(settings, library=load_library)
     if parts.store.count() == 0:
         logger.info("The guide store is empty: ingesting %s", settings.seeds_dir)
         try:
-            report = parts.ingest([settings.seeds_dir])
+            report = ingest_into(parts, [settings.seeds_dir])
             logger.info("Ingested %d chunks from %d guides", report.chunks_total, report.files)
         except CoachError as exc:  # the server still starts; /readyz says what is wrong
             logger.error("Could not ingest %s: %s", settings.seeds_dir, exc)

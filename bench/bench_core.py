@@ -19,6 +19,7 @@ from rich.table import Table
 from coach.embeddings import MAX_TOKENS, OnnxMiniLMEmbeddings, local_model_files
 from coach.factory import build
 from coach.settings import Settings
+from ingest.pipeline import ingest_into
 
 ROUNDS = 3
 
@@ -34,7 +35,7 @@ def bench_ingest(console: Console) -> float:
             settings = Settings(_env_file=None, data_dir=Path(tmp), seeds_dir=SEEDS)  # type: ignore[call-arg]
             parts = build(settings)
             start = time.perf_counter()
-            report = parts.ingest([SEEDS])
+            report = ingest_into(parts, [SEEDS])
             times.append(time.perf_counter() - start)
             assert report.ok, report.errors
     return statistics.median(times)
@@ -86,7 +87,7 @@ def bench_ask(rounds: int = 8) -> tuple[list[float], list[float], int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), seeds_dir=SEEDS)  # type: ignore[call-arg]
         parts = build(settings)
-        report = parts.ingest([SEEDS])
+        report = ingest_into(parts, [SEEDS])
         chunks = report.chunks_total
         start = time.perf_counter()
         parts.coach.warm_up()  # what `coach serve` does at start-up (api.app.warm_up)
@@ -112,7 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), seeds_dir=SEEDS)  # type: ignore[call-arg]
         parts = build(settings)
-        parts.ingest([SEEDS])
+        ingest_into(parts, [SEEDS])
         texts = [c.text for c in parts.store.all_chunks()]
     pipe_rate, raw_rate = bench_embeddings(texts)
     latencies, unjudged, chunks, warm_s = bench_ask()

@@ -77,15 +77,18 @@ def load_settings() -> Settings:
 
 
 def _run_ingest(parts: Any, paths: list[Path], reset: bool, quiet: bool = False) -> Any:
+    from ingest.pipeline import ingest_into
+
     with progress_bar(enabled=not quiet, console=errors) as progress:
-        return parts.ingest(paths, reset=reset, progress=progress)
+        return ingest_into(parts, paths, reset=reset, progress=progress)
 
 
 def _build(ensure_ingested: bool = True, quiet: bool = False) -> Any:
     """Build the coach; ingest the seeds first when the store is empty."""
     from coach.factory import build
+    from ingest.summary import load_library
 
-    parts = build(load_settings())
+    parts = build(load_settings(), library=load_library)
     if ensure_ingested and parts.store.count() == 0:
         if not quiet:
             errors.print(f"The store is empty: ingesting {parts.settings.seeds_dir} first…")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
@@ -14,6 +13,7 @@ from coach.embeddings import embedding_model_id, make_embeddings
 from coach.errors import ConfigError
 from coach.generators.base import AnswerGenerator
 from coach.history import HistoryStore
+from coach.library import Library, read_library
 from coach.retrieval import HybridRetriever
 from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, GuideStore, make_chroma_client
@@ -97,22 +97,28 @@ class Parts:
     units: UnitIndex | None = None
     watcher: GuideWatcher | None = None
 
-    def ingest(self, paths: Sequence[str | Path], reset: bool = False, progress: Any = None) -> Any:
-        """Run an ingest on this store and take in what it wrote (units, library) at once,
-        so this process's own watcher has nothing left to reload."""
-        from ingest.pipeline import run_ingest
 
-        report = run_ingest(paths, self.store, self.settings, reset=reset, progress=progress)
-        if self.units is not None:
-            self.units.load()
-        self.coach.forget_library()
-        return report
+LibraryLoader = Callable[[GuideStore, Settings], Library]  # the summary, read on first use
 
 
-def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Parts:
-    """The coach over an existing store and conversation database."""
+def stored_library(store: GuideStore, settings: Settings) -> Library:
+    """The summary ingest stored with the collection, or an empty one; never computed here."""
+    return read_library(store) or Library()
+
+
+def assemble(
+    settings: Settings,
+    store: GuideStore,
+    history: HistoryStore,
+    library: LibraryLoader = stored_library,
+) -> Parts:
+    """The coach over an existing store and conversation database.
+
+    ``library`` is called on the summary's first use (the store opens lazily). Building a
+    summary is ingest's job, so the CLI and the API pass ``ingest.summary.load_library``:
+    a store ingested before summaries existed (or under another version) gets one then.
+    """
     from coach.answerability import CoverageJudge
-    from ingest.summary import load_library
 
     units = make_units(settings, store)
     units.load()
@@ -127,7 +133,7 @@ def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Pa
         history,
         rewriter=make_rewriter(settings),
         watcher=watcher,
-        library=lambda: load_library(store, settings),  # on first use: the store opens lazily
+        library=lambda: library(store, settings),
         judge=CoverageJudge(extractive),
     )
     return Parts(
@@ -135,7 +141,28 @@ def assemble(settings: Settings, store: GuideStore, history: HistoryStore) -> Pa
     )
 
 
-def build(settings: Settings) -> Parts:
+def build(settings: Settings, library: LibraryLoader = stored_library) -> Parts:
     """Build every client once."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return assemble(settings, make_store(settings), HistoryStore(settings.history_url))
+    return assemble(settings, make_store(settings), HistoryStore(settings.history_url), library)
+
+
+def answers_with_citations(settings: Settings, store: GuideStore) -> Callable[[str], bool]:
+    """Whether the offline coach over ``store`` answers a question with citations.
+
+    Ingest asks it of the library's candidate starter questions. The coach comes from
+    :func:`assemble` with the extractive generator, a throwaway history and no library (the
+    summary is what is being built), on the first question: a run that changed nothing
+    builds none.
+    """
+    built: list[Coach] = []
+
+    def answers(question: str) -> bool:
+        if not built:
+            offline = settings.model_copy(update={"generator": "extractive"})
+            history = HistoryStore("sqlite://")
+            built.append(assemble(offline, store, history, lambda *_: Library()).coach)
+        answer = built[0].ask(question)
+        return not answer.refused and bool(answer.citations)
+
+    return answers

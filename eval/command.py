@@ -25,7 +25,17 @@ from coach.errors import InputError
 from coach.progress import progress_bar
 from coach.settings import Settings
 from eval.corpus import CORPORA_DIR, Corpus, guide_files, guide_texts, load_corpus_golden, select
+from eval.gate import (
+    BASELINES_DIR,
+    DEFAULT_THRESHOLDS,
+    Thresholds,
+    check_corpora,
+    load_thresholds,
+    read_summary,
+    write_baselines,
+)
 from eval.golden import GoldenSet, check_key_facts, check_sources, load_golden
+from ingest.pipeline import ingest_into
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -35,8 +45,6 @@ if TYPE_CHECKING:
     from eval.harness import Record
     from eval.ragas_metrics import JudgeRagas
 
-BASELINES_DIR = Path(__file__).parent / "baseline"
-DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.toml")
 RUNS_DIR = Path("eval-runs")
 COACH_KNOBS = {
     "chunk_tokens",
@@ -244,7 +252,7 @@ def private_coach(
         )
         parts = build(private)
         try:
-            ingested = parts.ingest([guides_dir], progress=progress)
+            ingested = ingest_into(parts, [guides_dir], progress=progress)
             if not ingested.ok:
                 problems = "; ".join(e.message for e in ingested.errors)
                 raise InputError(f"Cannot evaluate: ingesting {guides_dir} failed: {problems}")
@@ -450,33 +458,71 @@ def eval_command(
             "--gate", help="Exit 1 when a corpus misses eval/thresholds.toml or has a NaN."
         ),
     ] = False,
+    thresholds_file: Annotated[
+        Path,
+        typer.Option("--thresholds", help="With --gate: the thresholds file."),
+    ] = DEFAULT_THRESHOLDS,
+    summary: Annotated[
+        Path | None,
+        typer.Option("--summary", help="With --gate: check this summary.json, run nothing."),
+    ] = None,
+    write_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--write-baseline",
+            help="Store the run as eval/baseline/<corpus>/ and add thresholds for new corpora.",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Evaluate the coach on corpora or a golden set (vs a plain RAG baseline); write reports."""
-    from eval.gate import check_corpora, load_thresholds
-
     if golden is not None and corpus is not None:
         raise InputError("Pass --corpus or --golden, not both.")
     if golden is not None and gate:
         raise InputError("--gate checks corpora against eval/thresholds.toml; drop --golden.")
+    if (
+        summary is not None or write_baseline or thresholds_file != DEFAULT_THRESHOLDS
+    ) and not gate:
+        raise InputError("--summary, --thresholds and --write-baseline go with --gate.")
+    if write_baseline and (not baseline or summary is not None):
+        raise InputError("--write-baseline runs every system afresh; drop --no-baseline/--summary.")
+    if summary is not None:
+        _gate(read_summary(summary), load_thresholds(thresholds_file))
+        return
+    if gate and not write_baseline:
+        load_thresholds(thresholds_file)  # a bad file fails before the run, not after
     settings = Settings()  # read from the environment
     if generator is not None:
         settings = settings.model_copy(update={"generator": generator})
-    thresholds = load_thresholds(DEFAULT_THRESHOLDS) if gate else None
     if golden is not None:
         outcome = run_eval(settings, golden, out, with_baseline=baseline, split=split or "all")
         print_summary(outcome.summary)
         console.print(f"Wrote {', '.join(OUTPUT_FILES)} to {outcome.out_dir}")
         return
     corpora = select(corpus or "all", corpora_dir or CORPORA_DIR)
-    multi = run_corpora(settings, corpora, out, split=split or "test", with_baseline=baseline)
+    multi = run_corpora(
+        settings,
+        corpora,
+        out,
+        split=split or "test",
+        with_baseline=baseline,
+        show_progress=not quiet,
+    )
     for single in multi.corpora.values():
         print_summary(single.summary)
     console.print(
         f"Wrote {', '.join(COMBINED_FILES)} to {multi.out_dir} and "
         f"{', '.join(OUTPUT_FILES)} to {multi.out_dir}/<corpus>/"
     )
-    if thresholds is not None:
-        result = check_corpora(multi.summary, thresholds)
-        result.print(console)
-        if not result.ok:
-            raise typer.Exit(1)
+    if write_baseline:
+        write_baselines(multi.summary, multi.out_dir, thresholds_file, console)
+    if gate:
+        _gate(multi.summary, load_thresholds(thresholds_file))  # with any tables just added
+
+
+def _gate(combined: dict[str, Any], thresholds: Thresholds) -> None:
+    """Print the gate's verdict on ``combined``; exit 1 when it fails."""
+    result = check_corpora(combined, thresholds)
+    result.print(console)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -4,17 +4,15 @@ A metric under its minimum (or over its maximum) fails, and so does any NaN; so 
 corpus without thresholds. Metrics that were not run (the LLM judge without a judge model)
 are skipped and said so.
 
-    python -m eval.gate                    # every corpus of eval/corpora/, test split, then gate
-    python -m eval.gate --summary S.json   # gate an existing (combined or single) summary
-    python -m eval.gate --write-baseline   # run, commit-ready baselines in eval/baseline/<corpus>/
-                                           # and thresholds for corpora that have none
+    coach eval --gate                              # every corpus, test split, then gate
+    coach eval --gate --summary S.json             # gate an existing (combined or single) summary
+    coach eval --gate --write-baseline             # run, commit-ready baselines in eval/baseline/
+                                                   # and thresholds for corpora that have none
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,10 +22,11 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from coach.errors import CoachError, InputError
+from coach.errors import InputError
 from eval.metrics import NAN, NOT_RUN, SPECS, is_number
 
 DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.toml")
+BASELINES_DIR = Path(__file__).with_name("baseline")  # eval/baseline/<corpus>/
 # The metrics --write-baseline sets thresholds for, just under the measured values.
 GATED_MIN = (
     "fact_recall",
@@ -164,7 +163,7 @@ def check_corpora(combined: dict[str, Any], thresholds: Thresholds) -> GateResul
         if bounds is None:
             result.failures.append(
                 f"{name}: no thresholds; add [{name}.min] and [{name}.max] to "
-                "eval/thresholds.toml (python -m eval.gate --write-baseline proposes them)"
+                "eval/thresholds.toml (coach eval --gate --write-baseline proposes them)"
             )
             continue
         one = check(summary, bounds)
@@ -206,8 +205,6 @@ def write_baselines(
     """Copy each corpus's run into eval/baseline/<corpus>/; add thresholds where missing."""
     import shutil
 
-    from eval.command import BASELINES_DIR
-
     target_root = baselines_dir or BASELINES_DIR
     existing = load_thresholds(thresholds_path) if thresholds_path.is_file() else {}
     added = []
@@ -226,7 +223,8 @@ def write_baselines(
         thresholds_path.write_text(text, encoding="utf-8")
 
 
-def _read_summary(path: Path) -> dict[str, Any]:
+def read_summary(path: Path) -> dict[str, Any]:
+    """A combined summary.json, or one corpus's (read as a combination of one)."""
     import json
 
     try:
@@ -238,64 +236,3 @@ def _read_summary(path: Path) -> dict[str, Any]:
     if "corpora" not in data:  # one corpus's summary
         data = {"corpora": {data.get("corpus") or "seeds": data}}
     return data
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Gate every corpus (or a summary); 0 when it passes, 1 when not, 2 on errors."""
-    parser = argparse.ArgumentParser(
-        prog="python -m eval.gate",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--summary", type=Path, help="A summary.json to check (no eval run).")
-    parser.add_argument("--corpus", default="all", help="A corpus name, or all (default).")
-    parser.add_argument("--corpora-dir", type=Path, help="Where the corpora are.")
-    parser.add_argument("--out", type=Path, help="Where the run writes its reports.")
-    parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
-    parser.add_argument("--no-baseline", action="store_true", help="Skip the baseline system.")
-    parser.add_argument(
-        "--write-baseline",
-        action="store_true",
-        help="Store the run as eval/baseline/<corpus>/ and add thresholds for new corpora.",
-    )
-    parser.add_argument("--quiet", action="store_true", help="No progress bar.")
-    args = parser.parse_args(argv)
-    console = Console()
-    try:
-        if args.write_baseline and (args.no_baseline or args.summary):
-            raise InputError(
-                "--write-baseline runs every system afresh; drop --no-baseline/--summary."
-            )
-        if args.summary:
-            combined = _read_summary(args.summary)
-        else:
-            from coach.settings import Settings
-            from eval.command import print_summary, run_corpora
-            from eval.corpus import CORPORA_DIR, select
-
-            corpora = select(args.corpus, args.corpora_dir or CORPORA_DIR)
-            outcome = run_corpora(
-                Settings(),  # read from the environment
-                corpora,
-                args.out,
-                split="test",
-                with_baseline=not args.no_baseline,
-                show_progress=not args.quiet,
-            )
-            for single in outcome.corpora.values():
-                print_summary(single.summary)
-            console.print(f"Report: {outcome.out_dir / 'report.md'}")
-            combined = outcome.summary
-            if args.write_baseline:
-                write_baselines(combined, outcome.out_dir, args.thresholds, console)
-        thresholds = load_thresholds(args.thresholds)
-    except CoachError as exc:
-        Console(stderr=True).print(f"[bold red]Error:[/] {escape(str(exc))}")
-        return 2
-    result = check_corpora(combined, thresholds)
-    result.print(console)
-    return 0 if result.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -27,6 +27,7 @@ from statistics import mean
 from typing import Any
 
 from eval.facts import fact_in, normalise
+from ingest.pipeline import ingest_into
 
 CORPORA = Path(__file__).with_name("corpora")
 FUSION_GRID = tuple(
@@ -62,7 +63,7 @@ def ingested(corpus: Path) -> Iterator[tuple[Any, Any, list[tuple[dict, list]]]]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
-        parts.ingest([guides])
+        ingest_into(parts, [guides])
         asked: list[tuple[dict, list]] = [(item, []) for item in dev]
         ask(parts.coach, asked)
         yield settings, parts.coach, asked

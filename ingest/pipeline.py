@@ -22,9 +22,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
 from coach.errors import CoachError, EmbeddingMismatchError, InputError
+from coach.factory import Parts, answers_with_citations
 from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, GuideStore
@@ -34,19 +35,13 @@ from ingest.chunker import TokenWindow, check_chunking, chunk_guide
 from ingest.injection import FlaggedLine
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide
 from ingest.lock import ingest_lock
-from ingest.summary import refresh_library
+from ingest.progress import ProgressCallback, as_callback
+from ingest.summary import Answers, refresh_library
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-Phase = Literal["read", "embed", "write"]
 WRITE_BATCH = 256  # chunks per Chroma upsert
-
-
-class ProgressCallback(Protocol):
-    """Told how far each phase got: ``("embed", 32, 70)``; called with 0 when a phase starts."""
-
-    def __call__(self, phase: Phase, done: int, total: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -161,22 +156,6 @@ def find_guides(paths: Iterable[str | Path]) -> GuideFiles:
             message = f"{shown}: no such file or directory — check the path"
             targets.errors.append(FileError(shown, message))
     return targets
-
-
-def _ignore(phase: Phase, done: int, total: int) -> None:
-    """The progress callback when nobody watches."""
-
-
-def _as_callback(progress: ProgressCallback | Progress | None) -> ProgressCallback:
-    if progress is None:
-        return _ignore
-    from rich.progress import Progress
-
-    if isinstance(progress, Progress):  # one bar per phase
-        from ingest.report import RichProgress
-
-        return RichProgress(progress)
-    return progress
 
 
 def _embed(
@@ -313,6 +292,7 @@ def run_ingest(
     settings: Settings,
     reset: bool = False,
     progress: ProgressCallback | Progress | None = None,
+    answers: Answers | None = None,
 ) -> IngestReport:
     """Bring the store in line with the guides at ``paths`` (files and/or directories).
 
@@ -320,9 +300,10 @@ def run_ingest(
     changed guide replaces only its own chunks). ``reset`` drops the collection — and a
     recorded embedding model — but only once every guide was read and embedded. One run
     at a time per store: another one waiting fails at once with a clear message.
+    ``answers`` checks the library's starter questions (see ``refresh_library``).
     """
     with ingest_lock(settings.data_dir, store.name):
-        return _run_ingest(paths, store, settings, reset, progress)
+        return _run_ingest(paths, store, settings, reset, progress, answers)
 
 
 def _run_ingest(
@@ -331,9 +312,10 @@ def _run_ingest(
     settings: Settings,
     reset: bool,
     progress: ProgressCallback | Progress | None,
+    answers: Answers | None,
 ) -> IngestReport:
     started = time.perf_counter()
-    notify = _as_callback(progress)
+    notify = as_callback(progress)
     if isinstance(paths, str | Path):
         paths = [paths]
     check_chunking(settings)  # bad settings fail before any work
@@ -390,8 +372,26 @@ def _run_ingest(
     touched = {stored[i][0] for i in stale if i in stored}
     _write_units(derived, chunks, units, touched, removed - (corpus or set()), reset)
     notify("write", len(to_write) + len(stale), len(to_write) + len(stale))
-    refresh_library(store, settings)  # what the coach says it holds follows what it holds
+    refresh_library(store, settings, answers)  # what the coach says it holds follows what it holds
     derived.bump()  # a running server reloads
     report.stored = store.count()
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def ingest_into(
+    parts: Parts,
+    paths: Sequence[str | Path],
+    reset: bool = False,
+    progress: ProgressCallback | Progress | None = None,
+) -> IngestReport:
+    """Ingest into a built coach's store and take in what it wrote (units, library) at once,
+    so this process's own watcher has nothing left to reload."""
+    answers = answers_with_citations(parts.settings, parts.store)
+    report = run_ingest(
+        paths, parts.store, parts.settings, reset=reset, progress=progress, answers=answers
+    )
+    if parts.units is not None:
+        parts.units.load()
+    parts.coach.forget_library()
     return report

@@ -1,33 +1,12 @@
-"""Showing ingestion to people: a rich progress adapter and the summary table."""
+"""Showing ingestion to people: the summary table (the progress bars are ``ingest.progress``)."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from ingest.pipeline import IngestReport, Phase
-
-PHASE_LABELS: dict[Phase, str] = {
-    "read": "Reading guides",
-    "embed": "Embedding chunks",
-    "write": "Writing to the store",
-}
-
-
-class RichProgress:
-    """A :class:`~ingest.pipeline.ProgressCallback` that drives one rich bar per phase."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.tasks: dict[Phase, TaskID] = {}
-
-    def __call__(self, phase: Phase, done: int, total: int) -> None:
-        task = self.tasks.get(phase)
-        if task is None:
-            task = self.tasks[phase] = self.progress.add_task(PHASE_LABELS[phase], total=total)
-        self.progress.update(task, completed=done, total=total)
+from ingest.pipeline import IngestReport
 
 
 def report_table(report: IngestReport) -> Table:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from coach.factory import answers_with_citations
 from coach.keywords import GENERIC_WORDS, STOPWORDS, terms, words
 from coach.library import GuideEntry, Library, read_library, write_library
 from coach.prompt_files import load_prompt
@@ -373,52 +374,31 @@ def summarise(
     )
 
 
-def chain_answers(store: GuideStore, settings: Settings) -> Answers:
-    """Asks the real chain (offline generator, throwaway history) whether it answers.
+def refresh_library(
+    store: GuideStore, settings: Settings, answers: Answers | None = None
+) -> Library:
+    """Bring the stored summary in line with the stored chunks; returns it.
 
-    The chain is built on the first question: a run that changed nothing asks none.
+    ``answers`` tells whether the coach answers a starter question with citations; by
+    default the offline coach of the one factory (``coach.factory.answers_with_citations``),
+    so ingest never assembles a coach of its own.
     """
-    from coach.answerability import CoverageJudge
-    from coach.chain import Coach
-    from coach.factory import make_units
-    from coach.generators.extractive import ExtractiveGenerator
-    from coach.history import HistoryStore
-    from coach.retrieval import HybridRetriever
-
-    built: list[Coach] = []
-
-    def answers(question: str) -> bool:
-        if not built:
-            units = make_units(settings, store)
-            units.load()
-            generator = ExtractiveGenerator(
-                store.embeddings, units, max_statements=settings.answer_sentences
-            )
-            retriever = HybridRetriever(store, settings, units)
-            history = HistoryStore("sqlite://")
-            judge = CoverageJudge(generator)
-            built.append(Coach(settings, retriever, generator, history, judge=judge))
-        answer = built[0].ask(question)
-        return not answer.refused and bool(answer.citations)
-
-    return answers
-
-
-def refresh_library(store: GuideStore, settings: Settings) -> Library:
-    """Bring the stored summary in line with the stored chunks; returns it."""
     previous = read_library(store)
     chunks = store.all_chunks()
     if not chunks:
         library = Library()
     else:
-        library = summarise(chunks, previous, chain_answers(store, settings))
+        library = summarise(chunks, previous, answers or answers_with_citations(settings, store))
     if library is not previous:
         write_library(store, library)
     return library
 
 
 def load_library(store: GuideStore, settings: Settings) -> Library:
-    """The stored summary; a store ingested before summaries existed gets one now (saved)."""
+    """The stored summary; a store ingested before summaries existed gets one now (saved).
+
+    The loader the CLI and the API give the factory (``coach.factory.LibraryLoader``).
+    """
     library = read_library(store)
     if library is None and store.count() > 0:
         library = refresh_library(store, settings)

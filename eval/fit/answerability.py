@@ -26,6 +26,7 @@ import numpy as np
 
 from coach.answerability import MODEL_PATH, AnswerabilityModel, evidence, judged
 from eval.fit.common import corpus_dirs, fit_and_report, model_info, parse_args
+from ingest.pipeline import ingest_into
 
 DECLINED_ELSEWHERE = ("off_topic", "injection")
 MARGIN = 0.9
@@ -63,7 +64,7 @@ def collect(corpus_dir: Path, questions: dict[str, list[dict[str, Any]]]) -> lis
     found: list[Asked] = []
     with tempfile.TemporaryDirectory() as tmp:
         parts = build(Settings(_env_file=None, data_dir=Path(tmp)))
-        parts.ingest([guides])
+        ingest_into(parts, [guides])
         coach = parts.coach
         generator = coach.generator
         assert isinstance(generator, ExtractiveGenerator)

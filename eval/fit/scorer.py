@@ -28,6 +28,7 @@ from coach.generators.features import FEATURES, Candidate
 from coach.generators.scorer import MODEL_PATH, StatementScorer, standing_in
 from eval.facts import fact_in, normalise
 from eval.fit.common import corpus_dirs, fit_and_report, model_info, parse_args
+from ingest.pipeline import ingest_into
 
 KEEP_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 STATEMENT_COST = 0.01  # fact recall a statement must buy to be worth a reader's time
@@ -72,7 +73,7 @@ def collect(corpus_dir: Path) -> list[Item]:
     with tempfile.TemporaryDirectory() as tmp, standing_in(StatementScorer.neutral()):
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         parts = build(settings)
-        parts.ingest([guides])
+        ingest_into(parts, [guides])
         coach = parts.coach
         generator = coach.generator
         generator.scorer = StatementScorer.neutral()  # type: ignore[attr-defined]

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 from coach.errors import InputError
-from eval.command import BASELINES_DIR, baseline_summary_path
+from eval.command import baseline_summary_path
 from eval.corpus import CORPORA_DIR, discover
 from eval.gate import (
+    BASELINES_DIR,
     DEFAULT_THRESHOLDS,
     Bound,
     check,
     check_corpora,
     load_thresholds,
-    main,
     propose_thresholds,
     write_baselines,
 )
@@ -124,7 +124,17 @@ def test_bad_thresholds_are_input_errors(tmp_path: Path, text: str, message: str
         load_thresholds(path)
 
 
-def test_main_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def gate(*args: str) -> tuple[int, str]:
+    """``coach eval --gate ARGS``: the exit code and what it printed."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    result = CliRunner().invoke(app, ["eval", "--gate", *args])
+    return result.exit_code, result.output
+
+
+def test_gate_exit_codes(tmp_path: Path) -> None:
     thresholds = tmp_path / "t.toml"
     thresholds.write_text("[seeds.min]\nhit_rate = 0.9\n")
     good, bad, single = tmp_path / "good.json", tmp_path / "bad.json", tmp_path / "one.json"
@@ -132,14 +142,16 @@ def test_main_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     bad.write_text(json.dumps(combined(summary(hit_rate=0.5), summary("other", hit_rate=1.0))))
     single.write_text(json.dumps(summary(hit_rate=0.95)))  # one corpus's summary.json
     args = ["--thresholds", str(thresholds), "--summary"]
-    assert main([*args, str(good)]) == 0
-    assert main([*args, str(single)]) == 0
-    assert main([*args, str(bad)]) == 1
-    out = capsys.readouterr().out
+    assert gate(*args, str(good))[0] == 0
+    assert gate(*args, str(single))[0] == 0
+    code, out = gate(*args, str(bad))
+    assert code == 1
     assert "seeds: hit_rate = 0.5, needs ≥ 0.9" in out
     assert "other: no thresholds" in " ".join(out.split())
-    assert main([*args, str(tmp_path / "missing.json")]) == 2
-    assert main(["--write-baseline", "--no-baseline"]) == 2  # a baseline needs both systems
+    code, out = gate(*args, str(tmp_path / "missing.json"))
+    assert code == 1 and "Cannot read summary" in out
+    code, out = gate("--write-baseline", "--no-baseline")  # a baseline needs both systems
+    assert code == 1 and "--write-baseline runs every system afresh" in out
 
 
 def test_proposed_thresholds_sit_just_under_the_numbers() -> None:
@@ -170,19 +182,19 @@ def test_write_baseline_copies_the_run_and_adds_missing_thresholds(tmp_path: Pat
     assert [(b.metric, b.limit) for b in loaded["new"]] == [("hit_rate", 0.68)]
 
 
-def test_gate_runs_a_corpus_and_passes_or_fails_on_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_gate_runs_a_corpus_and_passes_or_fails_on_it(tmp_path: Path) -> None:
     """One real run of the tiny corpus; its summary then passes lax and fails strict bounds."""
     lax, strict = tmp_path / "lax.toml", tmp_path / "strict.toml"
     lax.write_text("[tiny.min]\nrefuses_unanswerable = 0.5\n\n[tiny.max]\nlatency_p50_ms = 60000\n")
     strict.write_text("[tiny.min]\nfact_recall = 1.01\n")
     out = tmp_path / "out"
     argv = ["--corpora-dir", str(TINY), "--out", str(out), "--no-baseline", "--quiet"]
-    assert main([*argv, "--thresholds", str(lax)]) == 0
-    assert "Gate passed: 2 passed, 0 failed." in capsys.readouterr().out
-    assert main(["--summary", str(out / "summary.json"), "--thresholds", str(strict)]) == 1
-    assert "tiny: fact_recall = " in capsys.readouterr().out
+    code, printed = gate(*argv, "--thresholds", str(lax))
+    assert code == 0, printed
+    assert "Gate passed: 2 passed, 0 failed." in printed
+    code, printed = gate("--summary", str(out / "summary.json"), "--thresholds", str(strict))
+    assert code == 1
+    assert "tiny: fact_recall = " in printed
 
 
 def test_the_committed_baselines_pass_the_gate() -> None:
@@ -190,7 +202,7 @@ def test_the_committed_baselines_pass_the_gate() -> None:
     thresholds = load_thresholds(DEFAULT_THRESHOLDS)
     for corpus in discover(CORPORA_DIR):
         path = baseline_summary_path(corpus.name)
-        assert path.is_file(), f"run python -m eval.gate --write-baseline for {corpus.name}"
+        assert path.is_file(), f"run coach eval --gate --write-baseline for {corpus.name}"
         committed = json.loads(path.read_text(encoding="utf-8"))
         result = check(committed, thresholds[corpus.name])
         assert result.ok, (corpus.name, result.failures)

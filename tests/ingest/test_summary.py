@@ -9,11 +9,21 @@ from pathlib import Path
 import pytest
 
 from coach.embeddings import OnnxMiniLMEmbeddings
+from coach.factory import assemble
+from coach.history import HistoryStore
 from coach.library import LIBRARY_KEY, Library, read_library
 from coach.settings import Settings
 from coach.store import MODEL_KEY, RECIPE_KEY, GuideStore
 from ingest.pipeline import run_ingest
-from ingest.summary import as_asked, short_title, starter_question, starters, summarise, topics
+from ingest.summary import (
+    as_asked,
+    load_library,
+    short_title,
+    starter_question,
+    starters,
+    summarise,
+    topics,
+)
 from tests.support import NURSING, REPO, build_parts, hand_chunk, ingested_store
 
 SEED_WORDS = ("backend", "solutions architect", "documentation engineer", "ai engineer")
@@ -187,13 +197,18 @@ def test_each_run_updates_the_summary_incrementally(
 def test_a_store_ingested_before_summaries_gets_one_on_first_load(
     tmp_path: Path, embeddings: OnnxMiniLMEmbeddings
 ) -> None:
+    """With ingest's loader (what the CLI and the API pass); the coach alone only reads."""
     settings, store = ingested_store(NURSING, tmp_path / ".coach", embeddings)
     collection = store.client.get_collection(store.name)
     older = {k: v for k, v in (collection.metadata or {}).items() if k != LIBRARY_KEY}
     collection.modify(metadata=older)  # what the previous version left
     reopened = GuideStore(store.client, store.name, embeddings)
     assert read_library(reopened) is None
-    parts = build_parts(settings, reopened, tmp_path / "history.db")
+    reading = build_parts(settings, reopened, tmp_path / "reading.db")
+    assert reading.coach.library == Library()  # the factory's default computes nothing
+    reading.history.engine.dispose()
+    history = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    parts = assemble(settings, reopened, history, library=load_library)
     library = parts.coach.library
     assert len(library.guides) == 3 and library.starters
     again = read_library(GuideStore(store.client, store.name, embeddings))
