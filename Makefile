@@ -9,7 +9,7 @@ PORT   ?= 8000
 export RAGAS_DO_NOT_TRACK := true
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run chat ingest test pytest lint format bench services eval clean
+.PHONY: setup run chat ingest test test-fast pytest lint format bench services eval clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ eval: setup ## Offline eval of every corpus in eval/corpora/ (test split); fails
 	$(BIN)/coach eval --gate --quiet --no-baseline
 
 test: setup services lint pytest eval ## Lint, the whole test suite and the eval gate
+
+test-fast: setup services ## The inner loop: tests neither slow nor browser (no lint, no eval gate)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 BENCH_SCALE_ARGS ?=
 
