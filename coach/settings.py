@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     answer_sentences: int = Field(8, ge=1, le=20, description="Max statements, extractive mode.")
 
     # Checking LLM answers
-    # On the statements of tests/llm/test_llm_support.py, with the local MiniLM model,
+    # On the statements of tests/coach/llm/test_support.py, with the local MiniLM model,
     # faithful restatements of a cited excerpt score at least 0.68 against it and claims
     # off its topic at most 0.55: 0.6 keeps every one of the first and drops the second.
     # Another embedding model needs its own floor.
