@@ -30,7 +30,12 @@ def make_chat_model(
     max_tokens: int | None = None,
     temperature: float | None = None,
 ) -> ChatOpenAI:
-    """A streaming chat model; retries are ours (``RetryPolicy``), not the SDK's."""
+    """A streaming chat model; retries are ours (``RetryPolicy``), not the SDK's.
+
+    The SDK's ``max_retries`` retries an HTTP status or a timeout only, with its own fixed
+    backoff, and never a stream that breaks off or comes back empty or malformed;
+    ``.with_retry()`` retries ``invoke`` but not ``stream``, and knows no Retry-After.
+    """
     key = settings.openai_api_key
     if key is not None and not key.get_secret_value().strip():
         key = None  # OPENAI_API_KEY= (empty) in a .env

@@ -29,8 +29,11 @@ class Seen(BaseCallbackHandler):
         self.retrievers: list[str] = []
         self.chains: list[str] = []
 
+    def on_retriever_start(self, serialized: Any, query: str, **kwargs: Any) -> None:
+        self.retrievers.append(f"start {query}")
+
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self.retrievers.append(str(len(documents)))
+        self.retrievers.append(f"end {len(documents)}")
 
     def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self.chains.append(str(kwargs.get("name") or (serialized or {}).get("name")))
@@ -80,7 +83,8 @@ def test_an_uncovered_question_is_refused(parts: Parts) -> None:
 def test_callbacks_see_the_retriever_and_the_answer_runs(parts: Parts) -> None:
     seen = Seen()
     coach_runnable(parts).invoke(QUESTION, config={"callbacks": [seen]})
-    assert seen.retrievers, "the retriever run is traced"
+    start, end = seen.retrievers  # the retriever run is traced, once
+    assert start == f"start {QUESTION}" and end.startswith("end ") and end != "end 0"
     assert "retrieve" in seen.chains and "answer" in seen.chains
 
 
@@ -107,7 +111,7 @@ def test_the_readme_example_composes_the_retriever_into_an_lcel_chain(parts: Par
         | StrOutputParser()
     )
     assert chain.invoke(QUESTION) == "It takes 3-6 months."
-    assert (QUESTION in seen[0] and ".md]" in seen[0]) or ".txt]" in seen[0]
+    assert QUESTION in seen[0] and (".md]" in seen[0] or ".txt]" in seen[0])
 
 
 @pytest.mark.parametrize("bad", ["", "   "])
