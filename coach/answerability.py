@@ -30,8 +30,7 @@ from coach.logistic import WEIGHT_KEYS, logistic, weights_from_dict, weights_to_
 from coach.retrieval import GENERIC_WORDS, Retrieval
 
 if TYPE_CHECKING:
-    from coach.generators.extractive import ExtractiveGenerator
-    from coach.schema import Turn
+    from coach.generators.candidates import ScoredContext
 
 MODEL_FILE = "answerability_model.json"
 MODEL_PATH = Path(__file__).with_name(MODEL_FILE)  # where eval.fit writes it
@@ -175,10 +174,7 @@ def default_answerability() -> AnswerabilityModel:
 class CoverageJudge:
     """Declines questions the guides don't answer, from retrieval and the scorer's evidence."""
 
-    def __init__(
-        self, generator: ExtractiveGenerator, model: AnswerabilityModel | None = None
-    ) -> None:
-        self.generator = generator
+    def __init__(self, model: AnswerabilityModel | None = None) -> None:
         self._model = model
 
     @property
@@ -187,16 +183,18 @@ class CoverageJudge:
             self._model = default_answerability()
         return self._model
 
-    def probability(self, question: str, retrieval: Retrieval, history: Sequence[Turn]) -> float:
-        found = self.generator.candidates(question, retrieval.context, history)
-        return self.model.probability(evidence(question, retrieval, found))
+    def probability(
+        self, question: str, retrieval: Retrieval, candidates: Sequence[Candidate]
+    ) -> float:
+        return self.model.probability(evidence(question, retrieval, candidates))
 
-    def answers(self, question: str, retrieval: Retrieval, history: Sequence[Turn]) -> bool:
+    def answers(self, question: str, retrieval: Retrieval, context: ScoredContext) -> bool:
         """True unless the asks use words no guide has and the evidence is below the bar.
 
         A question in the guides' own words is left to the relevance floor: the judge
-        would only second-guess the embedding model there ("What is RAG?").
+        would only second-guess the embedding model there ("What is RAG?"). ``context`` is
+        retrieval's, with its units scored only when the judge reads them.
         """
         if not judged(question, retrieval):
             return True
-        return self.probability(question, retrieval, history) >= self.model.threshold
+        return self.probability(question, retrieval, context.candidates) >= self.model.threshold

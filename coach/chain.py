@@ -23,6 +23,7 @@ from coach.voice import Voice
 
 if TYPE_CHECKING:
     from coach.answerability import CoverageJudge
+    from coach.generators.candidates import CandidateScorer, ScoredContext
     from coach.llm.condense import QueryRewriter
     from coach.watch import GuideWatcher
 
@@ -68,9 +69,16 @@ class Coach:
         watcher: GuideWatcher | None = None,
         library: Callable[[], Library] | None = None,
         judge: CoverageJudge | None = None,
+        candidates: CandidateScorer | None = None,
     ) -> None:
+        """``candidates`` scores the units of each question's context once, for the
+        ``judge`` (which needs it) and the extractive answer; without it the generator
+        scores them itself."""
+        if judge is not None and candidates is None:
+            raise ValueError("the coverage judge weighs scored units: pass a CandidateScorer")
         self.settings = settings
         self.judge = judge
+        self.candidates = candidates
         self.retriever = retriever
         self.generator = generator
         self.history = history
@@ -182,10 +190,13 @@ class Coach:
         turns = trim_history(recent, self.settings.history_tokens)
         queries, standalone = self.queries_for(question, turns)
         retrieval = Retrieval(context=[], best_similarity=-1.0)
+        scored: ScoredContext | None = None
         reason: RefusalReason | None = "injection" if is_override_attempt(question) else None
         if reason is None:
             retrieval = self.retriever.retrieve(queries)
-            reason = self._coverage_refusal(standalone, retrieval, turns)
+            if self.candidates is not None:
+                scored = self.candidates.context(standalone, retrieval.context, turns)
+            reason = self._coverage_refusal(standalone, retrieval, scored)
         draft: Draft | None = None
         if reason is not None:
             draft = refusal_draft(reason, voice=self.voice)
@@ -193,7 +204,8 @@ class Coach:
         else:
             note = self._not_mentioned(standalone, retrieval)
             held: list[str] | None = [] if note else None  # noted answers wait for the draft
-            for item in self.generator.stream(standalone, retrieval.context, turns):
+            context = retrieval.context if scored is None else scored
+            for item in self.generator.stream(standalone, context, turns):
                 if isinstance(item, Draft):
                     draft = item
                     if draft.refused and not draft.citations:
@@ -254,12 +266,14 @@ class Coach:
         return self.run(question, session_id).answer
 
     def _coverage_refusal(
-        self, question: str, retrieval: Retrieval, history: list[Turn]
+        self, question: str, retrieval: Retrieval, scored: ScoredContext | None
     ) -> RefusalReason | None:
         """Decline when nothing in the guides is close enough to the question, or when the
-        judge finds it written for other guides."""
+        judge finds it written for other guides (``scored`` is set whenever a judge is)."""
         close = bool(retrieval.context) and retrieval.relevance >= self.settings.relevance_floor
-        if close and (self.judge is None or self.judge.answers(question, retrieval, history)):
+        if close and (
+            self.judge is None or scored is None or self.judge.answers(question, retrieval, scored)
+        ):
             return None
         return self._declined(question)
 

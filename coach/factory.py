@@ -134,7 +134,8 @@ def assemble(
         rewriter=make_rewriter(settings),
         watcher=watcher,
         library=lambda: library(store, settings),
-        judge=CoverageJudge(extractive),
+        judge=CoverageJudge(),
+        candidates=extractive.candidate_scorer,
     )
     return Parts(
         settings=settings, store=store, history=history, coach=coach, units=units, watcher=watcher

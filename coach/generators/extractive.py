@@ -1,10 +1,10 @@
 """The offline answer generator: the guides' own sentences, list items and table rows, cited.
 
-A fitted scorer (``scorer.py``) rates every unit of the retrieved chunks — the probability
-that it carries what the question asks — from features of language and structure
-(``features.py``). The answer quotes the best units verbatim, completes a list it quotes from,
-and groups what it quotes by guide, so a comparison or a disagreement shows each guide's
-own words with its own citation. Units and their vectors were computed at ingest.
+A fitted scorer (``scorer.py``) rates every unit of the retrieved chunks (``candidates.py``) —
+the probability that it carries what the question asks — from features of language and
+structure (``features.py``). The answer quotes the best units verbatim, completes a list it
+quotes from, and groups what it quotes by guide, so a comparison or a disagreement shows each
+guide's own words with its own citation. Units and their vectors were computed at ingest.
 """
 
 from __future__ import annotations
@@ -13,20 +13,18 @@ import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
-import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from coach.citations import ANSWER_MARKER, CitationNumbers
+from coach.citations import CitationNumbers
 from coach.generators.base import AnswerGenerator
-from coach.generators.features import Candidate, featurize, term_set
-from coach.generators.parts import question_parts
-from coach.generators.scorer import StatementScorer, default_scorer
+from coach.generators.candidates import CandidateScorer, ScoredContext
+from coach.generators.features import Candidate, term_set
+from coach.generators.scorer import StatementScorer
 from coach.refusals import refusal_draft
 from coach.schema import Chunk, Citation, Draft, Retrieved, Statement, Turn
 from coach.units.index import UnitIndex
 from coach.units.split import Unit
 
-MAX_CHUNKS = 12  # chunks mined for units (the context is ranked best first)
 DUPLICATE_OVERLAP = 0.7  # share of words two units have in common to count as one
 SHORT_WORDS = 8  # a unit this short can be wholly said by another
 
@@ -55,20 +53,6 @@ def _short_title(title: str, source: str) -> str:
     return title
 
 
-def _informative(unit: Unit) -> bool:
-    """Says something on its own: not a fragment, an empty cell or a stray citation marker."""
-    text = unit.text
-    if ANSWER_MARKER.search(text) or not any(ch.isalpha() for ch in text):
-        return False
-    if unit.kind == "sentence" and (text[:1].islower() or len(text.split()) < 3):
-        return False
-    return len(term_set(text)) >= 1
-
-
-def _dedup_key(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9$%]+", " ", text.lower()).split())
-
-
 def _near_duplicate(unit: Unit, chosen: Sequence[Candidate]) -> bool:
     mine = term_set(unit.text)
     for other in chosen:
@@ -77,12 +61,6 @@ def _near_duplicate(unit: Unit, chosen: Sequence[Candidate]) -> bool:
         if union and len(mine & theirs) / len(union) >= DUPLICATE_OVERLAP:
             return True
     return False
-
-
-def _said(history: Sequence[Turn]) -> str:
-    """What the coach already said in this conversation, without its citation markers."""
-    said = ANSWER_MARKER.sub("", " ".join(t.content for t in history if t.role == "assistant"))
-    return re.sub(r" +([.,;:!?])", r"\1", said)
 
 
 def select_units(
@@ -158,23 +136,24 @@ class ExtractiveGenerator(AnswerGenerator):
         units: UnitIndex | None = None,
         scorer: StatementScorer | None = None,
         max_statements: int | None = None,
+        candidates: CandidateScorer | None = None,
     ) -> None:
         self.embeddings = embeddings
-        self.units = units or UnitIndex(None, embeddings)  # None: computed on first use
-        self._scorer = scorer
+        self.candidate_scorer = candidates or CandidateScorer(embeddings, units, scorer)
         self._max_statements = max_statements
-        self._last: tuple[tuple[object, ...], list[Candidate]] | None = None
+
+    @property
+    def units(self) -> UnitIndex:
+        return self.candidate_scorer.units
 
     @property
     def scorer(self) -> StatementScorer:
-        """The given scorer, else the committed model (loaded on first use)."""
-        if self._scorer is None:
-            self._scorer = default_scorer()
-        return self._scorer
+        """The scorer that rates the units, else the committed model (loaded on first use)."""
+        return self.candidate_scorer.scorer
 
     @scorer.setter
     def scorer(self, scorer: StatementScorer) -> None:
-        self._scorer = scorer
+        self.candidate_scorer.scorer = scorer
 
     @property
     def max_statements(self) -> int:
@@ -191,67 +170,11 @@ class ExtractiveGenerator(AnswerGenerator):
     def candidates(
         self, question: str, context: Sequence[Retrieved], history: Sequence[Turn] = ()
     ) -> list[Candidate]:
-        """The informative units of the top chunks, scored; exact repeats removed.
-
-        A compound question's units are also scored against each of its asks, and keep
-        their best score. The last call's result is kept: the coverage judge and the
-        answer ask for the same question in turn.
-        """
-        said = _said(history)
-        key = (
-            question,
-            tuple(hit.chunk.chunk_id for hit in context[:MAX_CHUNKS]),
-            said,
-            id(self.scorer),
-        )
-        last = self._last
-        if last is not None and last[0] == key:
-            return last[1]
-        found = self._score(question, context, said)
-        self._last = (key, found)
-        return found
-
-    def _score(self, question: str, context: Sequence[Retrieved], said: str) -> list[Candidate]:
-        query = self._query_vector(question)
-        seen: set[str] = set()
-        found: list[Candidate] = []
-        for rank, hit in enumerate(context[:MAX_CHUNKS]):
-            record = self.units.get(hit.chunk)
-            chunk_sim = hit.similarity
-            if chunk_sim is None and len(record.vectors):
-                chunk_sim = float((record.vectors @ query).max())
-            for unit, vector, own in zip(
-                record.units, record.vectors, record.own_vectors, strict=True
-            ):
-                key = _dedup_key(unit.text)
-                if key in seen or not _informative(unit):
-                    continue
-                seen.add(key)
-                found.append(
-                    Candidate(
-                        unit,
-                        hit.chunk,
-                        rank,
-                        vector,
-                        chunk_similarity=chunk_sim or 0.0,
-                        own_vector=own,
-                        repeated=bool(said) and unit.text in said,
-                    )
-                )
-        rows = featurize(query, question, found)
-        part_rows = [
-            featurize(self._query_vector(part), part, found) for part in question_parts(question)
-        ]
-        scores = self.scorer.unit_scores(rows, part_rows)
-        for i, (candidate, score) in enumerate(zip(found, scores, strict=True)):
-            candidate.features = rows[i]
-            candidate.part_features = tuple(part[i] for part in part_rows)
-            candidate.score = float(score)
-        return found
-
-    def _query_vector(self, text: str) -> np.ndarray:
-        query = np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
-        return query / max(float(np.linalg.norm(query)), 1e-12)
+        """The context's units scored for the question: as the chain scored them when it
+        hands a ``ScoredContext``, else scored here."""
+        if isinstance(context, ScoredContext):
+            return context.candidates
+        return self.candidate_scorer.score(question, context, history)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         return select_units(candidates, self.scorer, self.max_statements)

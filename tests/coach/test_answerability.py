@@ -17,6 +17,7 @@ from coach.answerability import (
 )
 from coach.chain import Coach
 from coach.errors import ConfigError
+from coach.generators.features import Candidate
 from coach.settings import Settings
 from coach.store import GuideStore
 from tests.support import build_parts
@@ -74,6 +75,24 @@ def test_questions_for_other_guides_are_declined(nursing_coach: Coach, question:
 def test_the_guides_own_questions_are_answered(nursing_coach: Coach, question: str) -> None:
     answer = nursing_coach.ask(question)
     assert not answer.refused and answer.citations
+
+
+def test_the_judge_and_the_answer_read_the_units_scored_once(
+    coach: Coach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A judged question's units are scored once, by the chain, for both."""
+    assert coach.candidates is not None
+    scored: list[str] = []
+    score = coach.candidates.score
+
+    def counted(question: str, *args: object) -> list[Candidate]:
+        scored.append(question)
+        return score(question, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(coach.candidates, "score", counted)
+    answer = coach.ask("What does an AI engineer earn in Berlin?")  # judged, then answered
+    assert not answer.refused and answer.citations
+    assert len(scored) == 1
 
 
 def test_a_name_the_guides_lack_does_not_decline_what_they_cover(coach: Coach) -> None:
