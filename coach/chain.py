@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING
 
 from coach.conversation import build_queries, trim_history
@@ -14,9 +13,8 @@ from coach.generators.base import AnswerGenerator
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
 from coach.library import Library
-from coach.refusals import RefusalReason, refusal_draft
 from coach.retrieval import HybridRetriever, Query, Retrieval
-from coach.schema import Answer, Draft, Restart, Turn
+from coach.schema import Answer, Draft, RefusalReason, Restart, Retrieved, Turn
 from coach.settings import Settings
 from coach.text import surrogate_problem
 from coach.voice import Voice
@@ -28,12 +26,6 @@ if TYPE_CHECKING:
     from coach.watch import GuideWatcher
 
 HISTORY_TURNS = 20
-
-
-@cache
-def plain_refusal() -> str:
-    """The refusal text of a generator, which knows no library."""
-    return refusal_draft("not_covered").text
 
 
 @dataclass
@@ -114,10 +106,6 @@ class Coach:
         """How the coach speaks about itself (refusals, welcome), from its library."""
         return self._described()[1]
 
-    def _own_refusal(self, text: str, question: str) -> str:
-        """A generator's plain refusal (it does not know the library) in the coach's voice."""
-        return self.voice.refusal(self._declined(question)) if text == plain_refusal() else text
-
     def warm_up(self) -> None:
         """Load the model, the chunks and their keyword index before the first question.
 
@@ -197,34 +185,14 @@ class Coach:
             if self.candidates is not None:
                 scored = self.candidates.context(standalone, retrieval.context, turns)
             reason = self._coverage_refusal(standalone, retrieval, scored)
-        draft: Draft | None = None
         if reason is not None:
-            draft = refusal_draft(reason, voice=self.voice)
-            yield Delta(draft.text)
+            draft = Draft.refusal(reason)
         else:
-            note = self._not_mentioned(standalone, retrieval)
-            held: list[str] | None = [] if note else None  # noted answers wait for the draft
             context = retrieval.context if scored is None else scored
-            for item in self.generator.stream(standalone, context, turns):
-                if isinstance(item, Draft):
-                    draft = item
-                    if draft.refused and not draft.citations:
-                        draft.text = self._own_refusal(draft.text, standalone)
-                    elif held is not None:
-                        draft.text = note + draft.text
-                        held.insert(0, note)
-                elif isinstance(item, Restart):
-                    if held is None:
-                        yield item
-                    else:
-                        held.clear()
-                elif held is None:
-                    yield Delta(self._own_refusal(item, standalone))
-                else:
-                    held.append(self._own_refusal(item, standalone))
-            for piece in held or []:
-                yield Delta(piece)
-        assert draft is not None, "generators end with a Draft"
+            draft = yield from self._generate(standalone, context, turns, retrieval)
+        if draft.refused:  # every refusal is worded here, once, in the coach's voice
+            draft.text = self.voice.refusal(draft.reason or "not_covered")
+            yield Delta(draft.text)
         message_id = self.history.add_message(
             session_id,
             "assistant",
@@ -253,6 +221,38 @@ class Coach:
             statements=draft.statements,
         )
         yield Completed(answer=answer, retrieval=retrieval, standalone=standalone, history=turns)
+
+    def _generate(
+        self, question: str, context: list[Retrieved], history: list[Turn], retrieval: Retrieval
+    ) -> Generator[StreamEvent, None, Draft]:
+        """The generator's text as Deltas (a ``Restart`` passed on), returning its Draft.
+
+        The not-mentioned note, decided first, goes out right before the answer's first
+        words (again after a ``Restart``) and leads its text; a refusal gets none.
+        """
+        note = self._not_mentioned(question, retrieval)
+        owed = note
+        draft: Draft | None = None
+        for item in self.generator.stream(question, context, history):
+            if isinstance(item, Draft):
+                draft = item
+            elif isinstance(item, Restart):
+                owed = note  # what was shown, the note with it, is discarded
+                yield item
+            else:
+                if owed:
+                    yield Delta(owed)
+                    owed = ""
+                yield Delta(item)
+        assert draft is not None, "generators end with a Draft"
+        if draft.refused:
+            if draft.reason in (None, "not_covered"):  # the guides are silent on it
+                draft.reason = self._declined(question)
+        elif note:
+            if owed:
+                yield Delta(owed)
+            draft.text = note + draft.text
+        return draft
 
     def run(self, question: str, session_id: str | None = None) -> Completed:
         """The completed answer with its retrieval details (for the eval and tests)."""

@@ -120,9 +120,16 @@ class Restart:
     reason: str
 
 
+RefusalReason = Literal["not_covered", "off_topic", "injection"]
+
+
 @dataclass
 class Draft:
-    """A finished answer before it is stored: text with ``[n]`` markers and their citations."""
+    """A finished answer before it is stored: text with ``[n]`` markers and their citations.
+
+    A refusal is a value: ``refused`` with its ``reason`` and no text; the chain words it in
+    the coach's voice (a generator does not know the library it would name).
+    """
 
     text: str
     citations: list[Citation]
@@ -132,3 +139,9 @@ class Draft:
     fallback_reason: str | None = None
     usage: dict[str, float] | None = None
     statements: list[Statement] = field(default_factory=list)
+    reason: RefusalReason | None = None
+
+    @classmethod
+    def refusal(cls, reason: RefusalReason = "not_covered", mode: str = "extractive") -> Draft:
+        """A refusal: no text, no claim, nothing to cite."""
+        return cls(text="", citations=[], refused=True, mode=mode, reason=reason)

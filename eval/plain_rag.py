@@ -18,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from coach.generators.base import AnswerGenerator
 from coach.schema import Chunk, Draft, Retrieved
+from coach.voice import Voice
 from eval.corpus import guide_files
 
 __all__ = ["BaselineRag", "guide_files"]
@@ -112,9 +113,12 @@ class BaselineRag:
         ]
 
     def answer(self, question: str) -> BaselineAnswer:
-        """Retrieve, then let the generator answer (it alone decides to refuse)."""
+        """Retrieve, then let the generator answer (it alone decides to refuse, worded as by
+        a coach that knows no library)."""
         context = self.retrieve(question)
         draft = self.generator.generate(question, context, [])
+        if draft.refused:
+            draft.text = Voice.plain().refusal(draft.reason or "not_covered")
         return BaselineAnswer(draft=draft, context=context)
 
     def close(self) -> None:

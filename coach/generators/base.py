@@ -21,8 +21,9 @@ class AnswerGenerator(ABC):
     ) -> Iterator[str | Restart | Draft]:
         """Yield pieces of answer text as they are produced, then the final ``Draft``.
 
-        ``question`` is the standalone question; ``context`` is ranked best first.
-        The pieces after the last ``Restart`` (if any) concatenate to ``Draft.text``.
+        ``question`` is the standalone question; ``context`` is ranked best first (the chain's,
+        a ``ScoredContext``, has its units scored once for all). The pieces after the last
+        ``Restart`` concatenate to ``Draft.text``; a refusal is a text-less ``Draft.refusal``.
         """
 
     def generate(self, question: str, context: list[Retrieved], history: list[Turn]) -> Draft:

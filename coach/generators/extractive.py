@@ -20,7 +20,6 @@ from coach.generators.base import AnswerGenerator
 from coach.generators.candidates import CandidateScorer, ScoredContext
 from coach.generators.features import Candidate, term_set
 from coach.generators.scorer import StatementScorer
-from coach.refusals import refusal_draft
 from coach.schema import Chunk, Citation, Draft, Retrieved, Statement, Turn
 from coach.units.index import UnitIndex
 from coach.units.split import Unit
@@ -185,8 +184,7 @@ class ExtractiveGenerator(AnswerGenerator):
         """The answer as stream pieces (they concatenate to the text) and the final draft."""
         chosen = self.select(self.candidates(question, context, history))
         if not chosen:
-            draft = refusal_draft("not_covered")
-            return [draft.text], draft
+            return [], Draft.refusal("not_covered")
         writer = _Writer(self._lead_ins(chosen))
         by_guide: dict[str, list[Candidate]] = {}
         for c in sorted(chosen, key=lambda c: -c.score):

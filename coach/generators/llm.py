@@ -9,11 +9,11 @@ the user never sees a statement that is later removed.
 
 When no claim is supported, the answer is regenerated once (unseen) with the list of
 problems; if that fails too, the extractive generator answers with
-``fallback_reason="ungrounded"``. A model that declines gets the coach's own refusal text,
-never its own words: a refusal carries no claim, and a refusal phrase followed by a
-supported claim is an answer. Timeouts, 429, 5xx and empty or malformed completions are
-retried with backoff, then the extractive generator answers and says why; if the LLM
-fails after text has flowed, a ``Restart`` precedes the extractive answer.
+``fallback_reason="ungrounded"``. A model that declines yields a refusal (worded by the
+chain in the coach's voice), never its own words: a refusal carries no claim, and a refusal
+phrase followed by a supported claim is an answer. Timeouts, 429, 5xx and empty or malformed
+completions are retried with backoff, then the extractive generator answers and says why; if
+the LLM fails after text has flowed, a ``Restart`` precedes the extractive answer.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from coach.llm.pricing import encoding_for, estimate_cost
 from coach.llm.review import AnswerReview
 from coach.llm.support import SupportChecker
 from coach.prompt_files import load_prompt
-from coach.refusals import refusal_draft
 from coach.schema import Draft, Restart, Retrieved, Turn
 from coach.settings import Settings
 from coach.tokens import count_tokens
@@ -158,8 +157,7 @@ class LLMGenerator(AnswerGenerator):
                 statements=review.statements,
             )
         elif review.declined:
-            refusal = refusal_draft("not_covered", mode="llm")
-            yield refusal.text
+            refusal = Draft.refusal("not_covered", mode="llm")
             yield replace(refusal, usage=usage.as_dict(self.model, self.settings))
         else:
             yield from self._fall_back(question, context, history, UNGROUNDED, usage)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 
 from coach.chain import Coach, Completed, Delta
 from coach.errors import InputError, NotFoundError
 from coach.factory import Parts
+from coach.generators.base import AnswerGenerator
+from coach.schema import Draft, Restart, Retrieved, Turn
 
 ARCHITECT = "ai-solutions-architect-transition-guide.txt"
 
@@ -145,3 +148,48 @@ def test_a_follow_up_answer_does_not_repeat_the_previous_one(coach: Coach):
     assert not first.refused and not second.refused
     said = {s.text for s in first.statements}
     assert said and not said & {s.text for s in second.statements}
+
+
+class Restarting(AnswerGenerator):
+    """Begins an answer and gives it up (an LLM failing mid-way), then lets ``inner`` answer,
+    or refuses when it has none."""
+
+    def __init__(self, inner: AnswerGenerator | None) -> None:
+        self.inner = inner
+
+    def stream(
+        self, question: str, context: list[Retrieved], history: list[Turn]
+    ) -> Iterator[str | Restart | Draft]:
+        yield "The model began to say "
+        yield Restart("the model stopped")
+        if self.inner is None:
+            yield Draft.refusal("not_covered", mode="llm")
+        else:
+            yield from self.inner.stream(question, context, history)
+
+
+NOTED = "What does an AI engineer earn in Berlin?"  # no guide mentions Berlin
+
+
+def test_the_note_goes_first_and_again_after_a_restart(coach: Coach, monkeypatch):
+    monkeypatch.setattr(coach, "generator", Restarting(coach.generator))
+    events = list(coach.stream(NOTED))
+    note = events[0]
+    assert isinstance(note, Delta) and note.text.startswith("My guides never mention Berlin")
+    assert events[1:4] == [Delta("The model began to say "), Restart("the model stopped"), note]
+    done = events[-1]
+    assert isinstance(done, Completed) and not done.answer.refused
+    assert "".join(e.text for e in events[3:-1] if isinstance(e, Delta)) == done.answer.answer
+    assert done.answer.answer.startswith(note.text)
+
+
+def test_a_generators_refusal_is_worded_once_in_the_coachs_voice_without_the_note(
+    coach: Coach, monkeypatch
+):
+    monkeypatch.setattr(coach, "generator", Restarting(None))
+    events = list(coach.stream(NOTED))
+    refusal = coach.voice.refusal("not_covered")
+    assert events[2:4] == [Restart("the model stopped"), Delta(refusal)]
+    done = events[-1]
+    assert isinstance(done, Completed) and len(events) == 5
+    assert done.answer.refused and done.answer.answer == refusal and done.answer.mode == "llm"

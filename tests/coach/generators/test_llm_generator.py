@@ -171,9 +171,11 @@ def test_a_model_refusal_is_a_refusal(
     openai_server: OpenAIServer, llm_settings: Settings, context: list[Retrieved]
 ) -> None:
     openai_server.script("The guides don't cover that. I can help with AI career moves.")
-    _, draft = run(generator_for(llm_settings), context)
+    pieces, draft = run(generator_for(llm_settings), context)
     assert len(openai_server.chat_requests()) == 1  # not regenerated
     assert draft.refused and draft.grounded and draft.citations == []
+    assert draft.reason == "not_covered" and draft.text == "" and pieces == []  # the chain words it
+    assert draft.mode == "llm" and draft.usage
 
 
 def test_429_and_5xx_are_retried_with_backoff(
