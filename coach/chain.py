@@ -13,7 +13,7 @@ from coach.generators.base import AnswerGenerator
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
 from coach.library import Library
-from coach.retrieval import HybridRetriever, Query, Retrieval
+from coach.retrieval import Query, Retrieval, Retriever
 from coach.schema import Answer, Draft, RefusalReason, Restart, Retrieved, Turn
 from coach.settings import Settings
 from coach.text import surrogate_problem
@@ -54,7 +54,7 @@ class Coach:
     def __init__(
         self,
         settings: Settings,
-        retriever: HybridRetriever,
+        retriever: Retriever,
         generator: AnswerGenerator,
         history: HistoryStore,
         rewriter: QueryRewriter | None = None,
@@ -111,8 +111,7 @@ class Coach:
 
         Nothing here grows with the corpus beyond reading what ingest stored.
         """
-        self.retriever.store.embeddings.embed_query("warm up")
-        _ = self.retriever.keyword_index
+        self.retriever.warm_up()
         _ = self.library  # built from the stored chunks once if an older ingest made none
 
     def clean_question(self, question: str) -> str:
@@ -151,7 +150,7 @@ class Coach:
         return build_queries(
             question,
             history,
-            self.retriever.keyword_index.idf,
+            self.retriever.idf,
             self.settings.history_answer_weight,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -40,6 +41,21 @@ class Retrieval:
         return list(dict.fromkeys(r.chunk.source for r in self.context))
 
 
+class Retriever(Protocol):
+    """What the chain asks of retrieval, as ``AnswerGenerator`` is what it asks of the reader.
+
+    ``retrieve`` ranks the context for the queries; ``idf`` weighs a follow-up's words for
+    the offline query expansion; ``warm_up`` loads what the first question would.
+    """
+
+    @property
+    def idf(self) -> dict[str, float]: ...
+
+    def retrieve(self, queries: list[Query]) -> Retrieval: ...
+
+    def warm_up(self) -> None: ...
+
+
 COMMON_IDF = 0.5  # idf under this: the word is in 60% of the chunks or more
 
 
@@ -69,7 +85,7 @@ class _KeywordIndex:
         return [(self.chunks[i], float(scores[i])) for i in ranked]
 
 
-class HybridRetriever:
+class HybridRetriever(Retriever):
     """Finds the chunks that answer a question, from vectors and keywords together."""
 
     def __init__(
@@ -86,6 +102,15 @@ class HybridRetriever:
         if self._index is None or self._index.chunks is not chunks:
             self._index = self.index_for(chunks)
         return self._index
+
+    @property
+    def idf(self) -> dict[str, float]:
+        return self.keyword_index.idf
+
+    def warm_up(self) -> None:
+        """Load the embedding model, the chunks and their keyword index."""
+        self.store.embeddings.embed_query("warm up")
+        _ = self.keyword_index
 
     def index_for(self, chunks: list[Chunk]) -> _KeywordIndex:
         """BM25 over ``chunks``, from the terms ingest stored when it has them."""

@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from coach.generators.base import AnswerGenerator
+from coach.retrieval import Query, Retrieval, Retriever
 from coach.schema import Chunk, Draft, Retrieved
 from coach.voice import Voice
 from eval.corpus import guide_files
@@ -36,7 +37,7 @@ class BaselineAnswer:
     context: list[Retrieved]
 
 
-class BaselineRag:
+class BaselineRag(Retriever):
     """RecursiveCharacterTextSplitter → Chroma → similarity_search(k=4) → the same generator."""
 
     k = TOP_K
@@ -55,6 +56,7 @@ class BaselineRag:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         self.generator = generator
+        self.embeddings = embeddings
         self._own_dir = workdir is None
         self.workdir = (
             Path(tempfile.mkdtemp(prefix="coach-baseline-")) if workdir is None else workdir
@@ -104,18 +106,28 @@ class BaselineRag:
         wanted = set(sources)
         return [c for c in self.chunks if c.source in wanted]
 
-    def retrieve(self, question: str) -> list[Retrieved]:
-        """The top-k chunks for the raw question, best first."""
-        docs = self.vectorstore.similarity_search(question, k=self.k)
-        return [
+    @property
+    def idf(self) -> dict[str, float]:
+        """Empty: the baseline keeps no history, so it weighs no follow-up's words."""
+        return {}
+
+    def retrieve(self, queries: list[Query]) -> Retrieval:
+        """The top-k chunks for the first query (the raw question), best first; no
+        relevance is measured (the baseline declines nothing itself)."""
+        docs = self.vectorstore.similarity_search(queries[0].text, k=self.k)
+        context = [
             Retrieved(chunk=self._by_id[str(doc.id)], score=1.0 / rank, ranks={"vector": rank})
             for rank, doc in enumerate(docs, 1)
         ]
+        return Retrieval(context=context, best_similarity=-1.0)
+
+    def warm_up(self) -> None:
+        self.embeddings.embed_query("warm up")
 
     def answer(self, question: str) -> BaselineAnswer:
         """Retrieve, then let the generator answer (it alone decides to refuse, worded as by
         a coach that knows no library)."""
-        context = self.retrieve(question)
+        context = self.retrieve([Query(question)]).context
         draft = self.generator.generate(question, context, [])
         if draft.refused:
             draft.text = Voice.plain().refusal(draft.reason or "not_covered")

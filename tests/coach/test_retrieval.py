@@ -92,3 +92,10 @@ def test_unknown_topic_words_cost_relevance_but_unknown_names_do_not(retriever: 
     topic = retriever.retrieve([Query("What does an AI engineer earn as a plumber?")])
     assert topic.unknown_topics == ["plumber"]
     assert topic.relevance == pytest.approx(topic.best_similarity - penalty)
+
+
+def test_warming_up_loads_the_keyword_index_the_chain_weighs_words_by(
+    retriever: HybridRetriever,
+):
+    retriever.warm_up()
+    assert retriever.idf is retriever.keyword_index.idf and retriever.idf
