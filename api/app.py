@@ -69,6 +69,7 @@ def describe(app: FastAPI, parts: Parts) -> None:
     """Name and describe the API from the guides it holds (OpenAPI is rebuilt on next read)."""
     try:
         app.description = parts.coach.voice.description
+        app.state.starters = list(parts.coach.voice.starters)
     except Exception as exc:  # an unreachable store: /readyz says so
         logger.warning("The API description names no topic: %s", exc)
     app.openapi_schema = None

@@ -33,7 +33,6 @@ class ChatRequest(BaseModel):
     message: Text = Field(
         description="The question: 1 to COACH_MAX_MESSAGE_CHARS characters, not all blank.",
         json_schema_extra={"minLength": 1, "pattern": r"\S"},
-        examples=["How long does it take to move from backend to AI engineering?"],
     )
     session_id: SessionId | None = Field(
         None, description="Continue this conversation; omit or null to start one."

@@ -44,6 +44,8 @@ def tidy_openapi(app: FastAPI, settings: Settings) -> None:
         schema = generate()
         message = schema["components"]["schemas"]["ChatRequest"]["properties"]["message"]
         message["maxLength"] = settings.max_message_chars
+        if starters := getattr(app.state, "starters", None):  # the library's own questions
+            message["examples"] = starters[:3]
         stream = schema["paths"]["/api/chat/stream"]["post"]["responses"]["200"]
         stream["content"] = {"text/event-stream": {"schema": sse_schema(CHAT_EVENTS)}}
         completion = schema["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]

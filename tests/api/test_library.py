@@ -32,11 +32,14 @@ def test_library_gives_the_pages_copy_from_the_guides(
         body = served.client.get("/api/library").json()
         guides = served.client.get("/api/guides").json()["guides"]
         answer = served.client.post("/api/chat", json={"message": body["starters"][0]}).json()
+        schema = served.client.get("/openapi.json").json()
     assert {g["source"] for g in guides} == {p.name for p in NURSING.glob("*.md")}
     assert body["name"] == "Career Coach" and body["guides"] == 3
     assert "Nurse Practitioner" in body["topic"] and body["topic"] in body["channel_topic"]
     assert body["topic"] in body["welcome"] and 3 <= len(body["starters"]) <= 4
     assert not answer["refused"] and answer["citations"]
+    message = schema["components"]["schemas"]["ChatRequest"]["properties"]["message"]
+    assert message["examples"] == body["starters"][:3]  # the library's questions, not the seeds'
 
 
 def test_the_openapi_description_names_the_topic(api: Served) -> None:
