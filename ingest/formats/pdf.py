@@ -4,13 +4,14 @@ pypdf's text visitor gives each line's font size and position. Everything is fit
 document itself: the body size is the modal size (by characters), a heading is a line set
 larger than that (one level per larger size), a paragraph ends where the line gap grows past
 the modal gap or a line stops short of the usual line length, and running headers, footers
-and page numbers are the page-edge lines that repeat (digits aside) across pages.
+and page numbers are the page-edge lines that repeat (digits aside) at one height across pages.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
@@ -26,7 +27,20 @@ from ingest.loader import GuideError
 
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running text
 _DIGITS = re.compile(r"\d+")
-_BULLET = re.compile(r"^[•◦▪▫‣●○■□–-]\s+")  # list glyphs, not wording
+_MARKER = re.compile(r"^(?:\S|\d{1,2}[.)])\s+(?=\S)")  # a list marker: one glyph or "1." / "2)"
+
+
+def _item_marker(text: str) -> str | None:
+    """The list marker that starts ``text``: a lone symbol (fonts map bullets to symbols,
+    private-use or control characters) or an ordinal; None for ordinary text."""
+    found = _MARKER.match(text)
+    if found is None:
+        return None
+    head = found.group(0).strip()
+    kind = unicodedata.category(head[0])
+    ordinal = len(head) > 1  # "1." or "2)"
+    symbol = kind[0] in "SC" or (kind in ("Pd", "Po") and head not in ".,;:!?'\"")
+    return found.group(0) if ordinal or (symbol and not head.isdigit()) else None
 
 
 @dataclass
@@ -57,7 +71,14 @@ def _page_lines(page: Any, number: int) -> list[_Line]:
     def flush() -> None:
         text = squash("".join(parts))
         if text and where:
-            lines.append(_Line(text, where[0][0], where[0][1], number))
+            size, y = where[0]
+            last = lines[-1] if lines else None
+            if last is not None and abs(last.y - y) < 0.3 * min(size, last.size):
+                # same baseline (a bullet, a change of font): one line, sized by its longer part
+                last.size = size if len(text) > len(last.text) else last.size
+                last.text = f"{last.text} {text}"
+            else:
+                lines.append(_Line(text, size, y, number))
         parts.clear()
         where.clear()
 
@@ -67,7 +88,8 @@ def _page_lines(page: Any, number: int) -> list[_Line]:
 
 
 def _running_lines(pages: list[list[_Line]]) -> set[tuple[int, int]]:
-    """(page, index) of the edge lines whose digit-blind text recurs on at least half the pages."""
+    """(page, index) of the edge lines whose digit-blind text recurs at the same height on at
+    least half the pages."""
     if len(pages) < 2:
         return set()
     seen: Counter[str] = Counter()
@@ -77,7 +99,7 @@ def _running_lines(pages: list[list[_Line]]) -> set[tuple[int, int]]:
         indices = sorted(
             set(range(min(EDGE_LINES, count))) | set(range(max(0, count - EDGE_LINES), count))
         )
-        keyed = [(i, _DIGITS.sub("#", lines[i].text)) for i in indices]
+        keyed = [(i, f"{round(lines[i].y)} {_DIGITS.sub('#', lines[i].text)}") for i in indices]
         edges.append(keyed)
         seen.update({key for _, key in keyed})
     needed = max(2, math.ceil(len(pages) / 2))
@@ -162,7 +184,7 @@ class _Layout:
 
     def _breaks(self, before: _Line, line: _Line) -> bool:
         """Does ``line`` start a new block after ``before``?"""
-        if before.size != line.size or line.size in self.levels or _BULLET.match(line.text):
+        if before.size != line.size or line.size in self.levels or _item_marker(line.text):
             return True
         if before.text[-2:-1].isalpha() and before.text.endswith("-") and line.text[:1].islower():
             return False  # a word hyphenated across the line end
@@ -174,14 +196,15 @@ class _Layout:
         blocks: list[tuple[str, list[tuple[int, int]]]] = []  # text, (offset in block, page)
         kinds: list[str] = []
         for i, line in enumerate(self.lines):
-            text = _BULLET.sub("", line.text)
+            marker = _item_marker(line.text)
+            text = line.text[len(marker) :] if marker else line.text
             if i and not self._breaks(self.lines[i - 1], line):
                 joined = _join(blocks[-1][0], text, self.words)
                 if line.page != self.lines[i - 1].page:
                     blocks[-1][1].append((len(joined) - len(text), line.page))
                 blocks[-1] = (joined, blocks[-1][1])
                 continue
-            kind = "h" if line.size in self.levels else "-" if _BULLET.match(line.text) else "p"
+            kind = "-" if marker else "h" if line.size in self.levels else "p"
             if kind == "h":
                 text = "#" * self.levels[line.size] + " " + text
             elif kind == "-":

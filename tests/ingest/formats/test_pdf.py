@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.pdfgen import canvas
+from reportlab.platypus import Flowable, ListFlowable, ListItem, Paragraph, SimpleDocTemplate
 
 from ingest.formats.pdf import PdfGuideReader
 from ingest.loader import GuideError
@@ -116,3 +118,52 @@ def test_a_corrupt_pdf_says_so(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(GuideError) as caught:
         PdfGuideReader().read(path, "guides/broken.pdf")
     assert str(caught.value).startswith("guides/broken.pdf: is not a readable PDF")
+
+
+def test_a_flowing_document_with_lists(tmp_path: Path) -> None:
+    """reportlab's page layout engine: wrapped, justified paragraphs, bullet lists, headings."""
+    styles = getSampleStyleSheet()
+    advice = (
+        "Networking works best when it is a habit rather than an emergency. Reach out to people "
+        "whose work you admire, ask one specific question, and follow up with what you did "
+        "with their advice, so that a year of small conversations becomes a network."
+    )
+    habits = ["Ask one specific question.", "Follow up within a week and say what you did " * 3]
+    story: list[Flowable] = []
+    for chapter in range(1, 15):
+        story.append(Paragraph(f"Chapter {chapter}", styles["Heading1"]))
+        story += [
+            Paragraph(f"{chapter}.{k} {advice}", styles["BodyText"]) for k in range(chapter % 4)
+        ]
+        story.append(Paragraph("Two habits", styles["Heading2"]))
+        items = [ListItem(Paragraph(habit, styles["BodyText"])) for habit in habits]
+        story.append(ListFlowable(items, bulletType="bullet"))
+
+    def running(pdf: canvas.Canvas, document: SimpleDocTemplate) -> None:
+        pdf.setFont("Helvetica", 8)
+        pdf.drawString(72, HEIGHT - 40, HEADER)
+        pdf.drawCentredString(WIDTH / 2, 30, str(document.page))
+
+    path = tmp_path / "networking.pdf"
+    SimpleDocTemplate(str(path), pagesize=A4).build(
+        story, onFirstPage=running, onLaterPages=running
+    )
+    started = time.perf_counter()
+    canonical = PdfGuideReader().read(path, "networking.pdf")
+    count = len(canonical.pages)
+    per_page_ms = (time.perf_counter() - started) * 1000 / count
+    got = canonical.text.split("\n")
+    assert count >= 3 and [page for _, page in canonical.pages] == list(range(1, count + 1))
+    for chapter in range(1, 15):
+        assert f"# Chapter {chapter}" in got
+        for k in range(chapter % 4):
+            assert f"{chapter}.{k} {advice}" in got
+    assert got.count("## Two habits") == 14
+    assert got.count("- " + habits[0]) == 14 and got.count("- " + habits[1].strip()) == 14
+    assert all(
+        line in ("", "## Two habits") or not line.startswith("#") or "Chapter" in line
+        for line in got
+    )
+    assert HEADER not in canonical.text
+    assert not [line for line in got if line.strip().isdigit()]
+    assert per_page_ms < 100, f"{per_page_ms:.1f} ms per page"
