@@ -8,10 +8,12 @@ top heading. List paragraphs (numbering on the paragraph or its style) become it
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.table import Table
@@ -25,9 +27,9 @@ from ingest.loader import GuideError
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a compound file: a password-protected .docx or an old .doc
 
 
-def _style_chain(paragraph: Paragraph) -> list[Any]:
+def _chain(style: Any) -> list[Any]:
+    """The style and the styles it is based on, nearest first."""
     chain: list[Any] = []
-    style = paragraph.style
     while style is not None and len(chain) < 10:
         chain.append(style)
         style = style.base_style
@@ -35,39 +37,67 @@ def _style_chain(paragraph: Paragraph) -> list[Any]:
 
 
 def _pPr_value(element: Any, tag: str) -> Any:
-    ppr = element.pPr if hasattr(element, "pPr") else element.find(qn("w:pPr"))
+    ppr = element.find(qn("w:pPr"))
     return None if ppr is None else ppr.find(qn(tag))
 
 
-def heading_level(paragraph: Paragraph) -> int | None:
-    """0 for Title, 1.. for an outline level, None for body text."""
-    chain = _style_chain(paragraph)
-    if chain and chain[0].style_id == "Title":
-        return 0
-    for element in [paragraph._p] + [style.element for style in chain]:
+def _outline(elements: list[Any]) -> int | None:
+    """1.. for the first outline level set on these elements, None for body text."""
+    for element in elements:
         outline = _pPr_value(element, "w:outlineLvl")
         if outline is not None:
             level = int(outline.get(qn("w:val"))) + 1
             return level if level <= 9 else None  # 9 is Word's "body text" level
-    for style in chain:  # built-in heading styles saved without an outline level
-        name = (style.name or "").lower()
-        if name.startswith("heading ") and name[8:].isdigit():
-            return int(name[8:])
     return None
 
 
-def list_depth(paragraph: Paragraph) -> int | None:
-    """The list level (0-based) of a numbered or bulleted paragraph, None if not a list item."""
-    for element in [paragraph._p] + [style.element for style in _style_chain(paragraph)]:
+def _numbering(elements: list[Any], name: str) -> int | None:
+    """The list level (0-based) from the first numbering set on these elements."""
+    for element in elements:
         numbering = _pPr_value(element, "w:numPr")
         if numbering is not None:
             ilvl = numbering.find(qn("w:ilvl"))
             if ilvl is not None:
                 return int(ilvl.get(qn("w:val")))
-            name = paragraph.style.name if paragraph.style is not None else ""
-            last = (name or "").rsplit(" ", 1)[-1]
+            last = name.rsplit(" ", 1)[-1]
             return int(last) - 1 if last.isdigit() else 0  # "List Bullet 2" is level 1
     return None
+
+
+@dataclass(frozen=True)
+class _Role:
+    heading: int | None  # 0 for Title, 1.. for an outline level
+    depth: int | None  # list level, 0-based
+
+
+def style_roles(document: Any) -> dict[str | None, _Role]:
+    """Each paragraph style's role, read once per document (style lookups are slow)."""
+    roles: dict[str | None, _Role] = {}
+    for style in document.styles:
+        if style.type != WD_STYLE_TYPE.PARAGRAPH:
+            continue
+        chain = _chain(style)
+        elements = [s.element for s in chain]
+        heading = 0 if style.style_id == "Title" else _outline(elements)
+        if heading is None:  # built-in heading styles saved without an outline level
+            names = [(s.name or "").lower() for s in chain]
+            found = [int(n[8:]) for n in names if n.startswith("heading ") and n[8:].isdigit()]
+            heading = found[0] if found else None
+        roles[style.style_id] = _Role(heading, _numbering(elements, style.name or ""))
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    roles[None] = roles.get(default.style_id if default is not None else None, _Role(None, None))
+    return roles
+
+
+def paragraph_role(paragraph: Paragraph, roles: dict[str | None, _Role]) -> _Role:
+    """The paragraph's own outline level and numbering first, then its style's."""
+    style = roles.get(paragraph._p.style, roles[None])
+    own = [paragraph._p]
+    heading = _outline(own)
+    depth = _numbering(own, "")
+    return _Role(
+        style.heading if heading is None else heading, style.depth if depth is None else depth
+    )
 
 
 class DocxReader:
@@ -103,10 +133,14 @@ class DocxReader:
     def _blocks(self, document: Any) -> tuple[list[str], list[tuple[str, str]]]:
         blocks: list[str] = []
         links: list[tuple[str, str]] = []
-        levels = [heading_level(p) for p in document.paragraphs]
-        shift = 1 if 0 in levels else 0  # under a Title, Heading 1 is a second-level heading
+        roles = style_roles(document)
+        content = list(document.iter_inner_content())
+        titled = any(
+            isinstance(b, Paragraph) and paragraph_role(b, roles).heading == 0 for b in content
+        )
+        shift = 1 if titled else 0  # under a Title, Heading 1 is a second-level heading
         items: list[str] = []
-        for block in document.iter_inner_content():
+        for block in content:
             if isinstance(block, Table):
                 if items:
                     blocks.append("\n".join(items))
@@ -121,14 +155,15 @@ class DocxReader:
             )
             if not text:
                 continue
-            depth = list_depth(block)
+            role = paragraph_role(block, roles)
+            depth = role.depth
             if depth is not None:
                 items.append("  " * depth + "- " + text)
                 continue
             if items:
                 blocks.append("\n".join(items))
                 items = []
-            level = heading_level(block)
+            level = role.heading
             blocks.append(text if level is None else "#" * max(1, level + shift) + " " + text)
         if items:
             blocks.append("\n".join(items))
