@@ -11,6 +11,7 @@ from pathlib import Path
 
 import trafilatura
 from lxml import etree
+from trafilatura.settings import use_config
 
 from ingest.formats.canonical import Canonical
 from ingest.loader import GuideError
@@ -40,6 +41,12 @@ class HtmlReader:
 
     suffixes = (".html", ".htm")
 
+    def __init__(self) -> None:
+        # below MIN_EXTRACTED_SIZE characters trafilatura swaps its result for a flat
+        # baseline (nav text and headings run into one paragraph): a short guide is still one
+        self.config = use_config()
+        self.config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+
     def read(self, path: Path, shown: str | Path) -> Canonical:
         """The page's main content as canonical text, its links kept as metadata."""
         try:
@@ -59,6 +66,7 @@ class HtmlReader:
             include_images=False,
             include_formatting=False,
             favor_recall=True,
+            config=self.config,
         )
         if not xml:
             raise GuideError(

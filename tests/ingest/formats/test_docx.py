@@ -7,6 +7,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.enum.style import WD_STYLE_TYPE
 
 from ingest.formats.docx import DocxReader
 from ingest.loader import GuideError
@@ -64,9 +65,16 @@ def test_without_a_title_heading_1_is_the_top_level(tmp_path: Path) -> None:
     document = docx.Document()
     document.add_heading("Interviews", level=1)
     document.add_paragraph("Prepare three stories.")
+    custom = document.styles.add_style("Tip Heading", WD_STYLE_TYPE.PARAGRAPH)
+    custom.base_style = document.styles["Heading 2"]
+    document.add_paragraph("Stories that work", style="Tip Heading")
+    document.add_paragraph("Pick a result you can measure.")
     path = tmp_path / "interviews.docx"
     document.save(str(path))
-    assert DocxReader().read(path, "x").text == "# Interviews\n\nPrepare three stories.\n"
+    assert DocxReader().read(path, "x").text == (
+        "# Interviews\n\nPrepare three stories.\n\n## Stories that work\n\n"
+        "Pick a result you can measure.\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -89,3 +89,15 @@ def test_unreadable_pages_say_why(tmp_path: Path, content: bytes, reason: str) -
 def test_a_missing_file_is_a_guide_error(tmp_path: Path) -> None:
     with pytest.raises(GuideError, match="cannot be read"):
         HtmlReader().read(tmp_path / "gone.htm", "gone.htm")
+
+
+def test_a_short_page_in_another_encoding_keeps_its_structure(tmp_path: Path) -> None:
+    page = tmp_path / "resume.html"
+    page.write_bytes(
+        '<html><head><meta charset="iso-8859-1"></head><body><nav><a href="/">Home</a></nav>'
+        "<main><h1>R\xe9sum\xe9 basics</h1><p>A r\xe9sum\xe9 is a one-page summary of what you "
+        "can do.</p></main></body></html>".encode("latin-1")
+    )
+    assert HtmlReader().read(page, "resume.html").text == (
+        "# R\xe9sum\xe9 basics\n\nA r\xe9sum\xe9 is a one-page summary of what you can do.\n"
+    )
