@@ -184,7 +184,10 @@ class _Layout:
 
     def _breaks(self, before: _Line, line: _Line) -> bool:
         """Does ``line`` start a new block after ``before``?"""
-        if before.size != line.size or line.size in self.levels or _item_marker(line.text):
+        if line.size in self.levels:  # a heading may wrap: its lines sit one leading apart
+            same = before.size == line.size and before.page == line.page
+            return not same or before.y - line.y > line.size * 1.6
+        if before.size != line.size or _item_marker(line.text):
             return True
         if before.text[-2:-1].isalpha() and before.text.endswith("-") and line.text[:1].islower():
             return False  # a word hyphenated across the line end

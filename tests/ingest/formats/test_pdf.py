@@ -167,3 +167,17 @@ def test_a_flowing_document_with_lists(tmp_path: Path) -> None:
     assert HEADER not in canonical.text
     assert not [line for line in got if line.strip().isdigit()]
     assert per_page_ms < 100, f"{per_page_ms:.1f} ms per page"
+
+
+def test_a_heading_that_wraps_is_one_heading(tmp_path: Path) -> None:
+    lines = [
+        (H1, "Preparing for interviews when you", 21),
+        (H1, "are changing careers", 30),
+        (BODY, "Name the skills that carry over.", 14),
+    ]
+    path = write_pdf(tmp_path / "wrap.pdf", [lines, PAGE_TWO])
+    text = PdfGuideReader().read(path, "wrap.pdf").text
+    assert text.startswith(
+        "# Preparing for interviews when you are changing careers\n\n"
+        "Name the skills that carry over.\n\n"
+    )
