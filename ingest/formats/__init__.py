@@ -1,0 +1,1 @@
+"""Readers for each guide format; each turns a file into one canonical markdown text."""
