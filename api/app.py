@@ -20,7 +20,7 @@ from starlette.responses import Response
 from api.clients import parse_networks
 from api.deps import authorization
 from api.errors import error_response, install_error_handlers
-from api.limits import BodySizeLimit, RateLimit, RateLimiter
+from api.limits import BodySizeLimit, HeaderSizeLimit, RateLimit, RateLimiter
 from api.openapi import tidy_openapi
 from api.routes import chat, feedback, health, library, openai_compat, sessions, slack, widget
 from api.routes.docs import mount_docs
@@ -150,7 +150,9 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
             limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage),
             api_key=settings.api_key,
             trusted_proxies=trusted,
+            prefixes=("/api/", "/v1/", "/slack/"),
         )
+    app.add_middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)
     app.add_middleware(
         JSONErrorCORS,
         allow_origins=list(dict.fromkeys([*settings.cors_origins, *settings.public_origins])),

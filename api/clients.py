@@ -32,19 +32,39 @@ def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     return any(ip in network for network in trusted)
 
 
+def hop_address(hop: str) -> str | None:
+    """One ``X-Forwarded-For`` hop as a normalised IP: ``ip``, ``ip:port`` or ``[ipv6]:port``.
+
+    None for anything else (``garbage``, empty, ``999.999.1.1``), which no proxy writes.
+    """
+    hop = hop.strip()
+    if hop.startswith("["):  # [2001:db8::1]:443
+        hop = hop[1 : hop.find("]")] if "]" in hop else ""
+    elif hop.count(":") == 1:  # 1.2.3.4:5678 (a bare IPv6 address has several colons)
+        hop = hop.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return None
+
+
 def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
     """The peer's address; behind trusted proxies, the nearest address they did not add.
 
     ``X-Forwarded-For`` is read right to left: each trusted proxy appends the address it saw,
-    so the first untrusted one from the right is the client. Anyone else's header is ignored.
+    so the first untrusted one from the right is the client. Anyone else's header is ignored,
+    and a malformed hop ends the walk at the last proxy read, so garbage cannot make buckets.
     """
     peer = scope.get("client")
     address = peer[0] if peer else "unknown"
     if not trusted or not _is_trusted(address, trusted):
         return address
     forwarded = ",".join(Headers(scope=scope).getlist("x-forwarded-for"))
-    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
-        address = hop
-        if not _is_trusted(hop, trusted):
+    for hop in reversed(forwarded.split(",")):
+        ip = hop_address(hop)
+        if ip is None:
+            break
+        address = ip
+        if not _is_trusted(ip, trusted):
             break
     return address

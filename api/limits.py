@@ -87,6 +87,31 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+class HeaderSizeLimit:
+    """Refuse requests whose headers together pass ``max_bytes`` with a JSON 431."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        size = sum(len(name) + len(value) for name, value in scope["headers"])
+        if size <= self.max_bytes:
+            await self.app(scope, receive, send)
+            return
+        response = error_response(
+            431,
+            "headers_too_large",
+            f"The request headers are {size} bytes, over the {self.max_bytes}-byte limit "
+            "(COACH_MAX_HEADER_BYTES); send shorter headers.",
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
 def _content_length(scope: Scope) -> int | None:
     try:
         return int(Headers(scope=scope)["content-length"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from coach.conversation import build_queries, trim_history
-from coach.errors import InputError, NotFoundError
+from coach.errors import InputError, NotFoundError, echoed
 from coach.generators.base import AnswerGenerator
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
@@ -134,7 +134,9 @@ class Coach:
         if session_id is None:
             return self.history.create_session()
         if not self.history.exists(session_id):
-            raise NotFoundError(f"Unknown session '{session_id}'. Omit it to start a new one.")
+            raise NotFoundError(
+                f"Unknown session '{echoed(session_id)}'. Omit it to start a new one."
+            )
         return session_id
 
     def queries_for(self, question: str, history: list[Turn]) -> tuple[list[Query], str]:

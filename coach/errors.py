@@ -22,6 +22,16 @@ class InputError(CoachError):
     status_code = 422
 
 
+ECHO_CHARS = 64  # the most of a client's id an error message repeats
+
+
+def echoed(value: str) -> str:
+    """A client's value as error messages repeat it: the first ``ECHO_CHARS`` and a count."""
+    if len(value) <= ECHO_CHARS:
+        return value
+    return f"{value[:ECHO_CHARS]}… ({len(value)} characters)"
+
+
 class NotFoundError(CoachError):
     """An unknown session or message id."""
 

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from coach.errors import InputError, NotFoundError, StoreUnavailableError
+from coach.errors import InputError, NotFoundError, StoreUnavailableError, echoed
 from coach.schema import Citation, Turn
 
 TITLE_CHARS = 60
@@ -318,7 +318,9 @@ class HistoryStore:
         with self._writing("message") as db:
             session = db.get(SessionRow, session_id)
             if session is None:
-                raise NotFoundError(f"Unknown session '{session_id}'. Start a new conversation.")
+                raise NotFoundError(
+                    f"Unknown session '{echoed(session_id)}'. Start a new conversation."
+                )
             seq = db.scalar(
                 select(func.coalesce(func.max(MessageRow.seq), 0)).where(
                     MessageRow.session_id == session_id
@@ -356,7 +358,7 @@ class HistoryStore:
         with self._reading() as db:
             session = db.get(SessionRow, session_id)
             if session is None:
-                raise NotFoundError(f"Unknown session '{session_id}'.")
+                raise NotFoundError(f"Unknown session '{echoed(session_id)}'.")
             rows = db.scalars(
                 select(MessageRow)
                 .where(MessageRow.session_id == session_id)
@@ -394,7 +396,7 @@ class HistoryStore:
         with self._writing("deletion") as db:
             session = db.get(SessionRow, session_id)
             if session is None:
-                raise NotFoundError(f"Unknown session '{session_id}'.")
+                raise NotFoundError(f"Unknown session '{echoed(session_id)}'.")
             db.query(FeedbackRow).filter(FeedbackRow.session_id == session_id).delete()
             db.query(MessageRow).filter(MessageRow.session_id == session_id).delete()
             db.delete(session)
@@ -409,10 +411,13 @@ class HistoryStore:
             message = db.get(MessageRow, message_id)
             if message is None or message.session_id != session_id:
                 raise NotFoundError(
-                    f"Message '{message_id}' is not part of session '{session_id}'."
+                    f"Message '{echoed(message_id)}' is not part of session '{echoed(session_id)}'."
                 )
-            if message.role != "assistant":
-                raise InputError("Feedback applies to the coach's replies only.")
+            if message.role != "assistant":  # not a reply: like any id that names none
+                raise NotFoundError(
+                    f"Session '{echoed(session_id)}' has no reply '{echoed(message_id)}': "
+                    "that message is the user's, and only the coach's replies are rated."
+                )
             existing = db.get(FeedbackRow, message_id)
             if existing is None:
                 db.add(

@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to embed.")
     max_message_chars: int = Field(4000, ge=1)
     max_body_bytes: int = Field(64_000, ge=1024)
+    max_header_bytes: int = Field(
+        16_384, ge=1024, description="Request headers (names and values, all) answered 431 above."
+    )
+    max_messages: int = Field(
+        50, ge=1, description="Messages in one /v1/chat/completions request; more are a 422."
+    )
     rate_limit_per_minute: int = Field(
         120, ge=0, description="Per client (address, and API key when presented); 0 disables."
     )

@@ -29,7 +29,7 @@ from api.deps import AnswerSlots, CoachDep
 from api.errors import describe
 from api.models import Text, error_responses
 from api.streaming import answer_stream, whole_answer
-from coach.chain import Coach, Completed, Delta, Restart
+from coach.chain import HISTORY_TURNS, Coach, Completed, Delta, Restart
 from coach.errors import InputError
 from coach.history import HistoryStore
 from coach.llm.budget import strip_sources
@@ -54,7 +54,7 @@ class ContentPart(BaseModel):
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    role: Literal["system", "developer", "user", "assistant"]  # the coach calls no tools
     content: Text | list[ContentPart] | None = None
 
     @property
@@ -79,16 +79,38 @@ class ChatCompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
 
 
+def check_bounds(messages: list[ChatMessage], max_messages: int, max_chars: int) -> None:
+    """An InputError when the request has too many messages or one is too long."""
+    if len(messages) > max_messages:
+        raise InputError(
+            f"The request has {len(messages)} messages; the limit is {max_messages} "
+            "(COACH_MAX_MESSAGES): send the recent part of the conversation."
+        )
+    for n, message in enumerate(messages):
+        if len(message.text) > max_chars:
+            raise InputError(
+                f"messages[{n}].content is {len(message.text)} characters; "
+                f"the limit is {max_chars}."
+            )
+
+
 def split_conversation(messages: list[ChatMessage]) -> tuple[list[Turn], str]:
-    """The earlier user/assistant turns and the question (the last message, a user's)."""
+    """The earlier user/assistant turns the coach reads, and the question (the last message).
+
+    Only the turns the coach reads for context are kept (its last ``HISTORY_TURNS``): the
+    client resends the whole conversation each time, and the rest is never read.
+    """
     if messages[-1].role != "user":
-        raise InputError("The last message must be the user's question (role 'user').")
+        raise InputError(
+            f"The last message must be the user's question (role 'user'), not "
+            f"{messages[-1].role!r}: the coach calls no tools."
+        )
     turns = [
         Turn(role=m.role, content=strip_sources(m.text).strip())
         for m in messages[:-1]
         if m.role in ("user", "assistant") and m.text.strip()
     ]
-    return turns, messages[-1].text
+    return turns[-HISTORY_TURNS:], messages[-1].text
 
 
 def sources_block(citations: list[Citation]) -> str:
@@ -139,6 +161,7 @@ def extras(answer: Answer) -> dict[str, Any]:
 
 async def _prepare(body: ChatCompletionRequest, coach: Coach) -> tuple[str, str]:
     """Check the question and preload its session; errors here are ordinary JSON errors."""
+    check_bounds(body.messages, coach.settings.max_messages, coach.settings.max_message_chars)
     turns, question = split_conversation(body.messages)
     question = coach.clean_question(question)
     session_id = await run_in_threadpool(preload_session, coach.history, turns)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
+from slack_sdk.signature import SignatureVerifier
 from starlette.responses import Response
 
 from api.errors import error_response
@@ -16,6 +19,22 @@ UNSIGNED = (
 )
 
 
+TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)  # whole seconds, as Slack sends them
+
+
+def signed_by_slack(request: Request, body: bytes, secret: str) -> bool:
+    """Slack's signature over ``body`` checks out, read from the raw bytes before any parsing.
+
+    A timestamp that is not plain ASCII digits (``abc``, ``1.5``, ``0x10``, full-width
+    digits) is unsigned rather than an error.
+    """
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    if not TIMESTAMP.fullmatch(timestamp) or not signature:
+        return False
+    return SignatureVerifier(secret).is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
 @router.post("/slack/events")
 async def slack_events(request: Request) -> Response:
     """Hand the request to the Bolt app, which verifies and answers it."""
@@ -27,6 +46,10 @@ async def slack_events(request: Request) -> Response:
             f"The Slack app is off: set {' and '.join(missing)} to enable it "
             "(see the README, section Slack).",
         )
+    secret = request.app.state.settings.slack_signing_secret
+    key = secret.get_secret_value() if secret else ""
+    if not signed_by_slack(request, await request.body(), key):
+        return error_response(401, "unauthorized", UNSIGNED)
     handler = getattr(request.app.state, "slack", None)
     if handler is None:
         return error_response(503, "unavailable", "The coach is still starting; try again.")

@@ -69,6 +69,32 @@ def test_client_address_reads_forwarded_for_right_to_left() -> None:
         parse_networks(["proxy.example"])
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("garbage", "10.0.0.5"),
+        ("", "10.0.0.5"),
+        (" , ", "10.0.0.5"),
+        ("999.999.1.1", "10.0.0.5"),
+        ("1.2.3.4:5678", "1.2.3.4"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("2001:db8::2", "2001:db8::2"),
+        ("6.6.6.6, garbage, 10.1.1.1", "10.1.1.1"),
+        ("\uff11.2.3.4", "10.0.0.5"),
+    ],
+    ids=["word", "empty", "blank-hops", "out-of-range", "ip-port", "v6-port", "v6", "mid", "wide"],
+)
+def test_a_malformed_forwarded_hop_falls_back_to_the_proxy(header: str, expected: str) -> None:
+    """N8: a hop no proxy writes is not a bucket of its own; ``ip:port`` is the ip."""
+    trusted = parse_networks(["10.0.0.0/8"])
+    scope = {
+        "type": "http",
+        "client": ("10.0.0.5", 1234),
+        "headers": [(b"x-forwarded-for", header.encode())],
+    }
+    assert client_address(scope, trusted) == expected
+
+
 def test_redis_shares_counts_between_server_processes(redis_url: str) -> None:
     first, second = RateLimiter(3, redis_url), RateLimiter(3, redis_url)
     client = "ip:192.0.2.1"
