@@ -44,6 +44,7 @@ from coach.tokens import count_tokens
 log = logging.getLogger(__name__)
 
 UNGROUNDED = "ungrounded"  # fallback_reason when no statement of the LLM held up
+ANSWER_PROMPTS = {"full": "answer.txt", "compact": "answer_compact.txt"}
 MODEL_DECLINED = "model_declined"  # fallback_reason when the model declined a covered question
 
 
@@ -106,7 +107,7 @@ class LLMGenerator(AnswerGenerator):
     ) -> list[BaseMessage]:
         """System prompt with the numbered excerpts, the history, then the question."""
         excerpts = "\n\n".join(format_excerpt(n, item) for n, item in enumerate(context, 1))
-        system = load_prompt("answer.txt").format(
+        system = load_prompt(ANSWER_PROMPTS[self.settings.answer_prompt]).format(
             context=excerpts or "(no excerpts found)", refusal=refusal_sentence()
         )
         messages: list[BaseMessage] = [SystemMessage(system)]
