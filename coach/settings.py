@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx.")
     temperature: float = Field(0.1, ge=0, le=2)
     context_tokens: int = Field(3000, ge=200, description="Token budget of retrieved context.")
+    answer_prompt: Literal["full", "compact"] = Field(
+        "full",
+        description="full: numbered rules after the excerpts' header; compact: excerpts first, "
+        "five short rules and a cited example, for small local models.",
+    )
     max_output_tokens: int = Field(700, ge=16, le=16_000, description="Max tokens of an answer.")
     llm_backoff: float = Field(
         0.5, ge=0, description="First retry delay in seconds (doubles per retry, jittered)."

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.chain import Coach
+from coach.generators.llm import MODEL_DECLINED
 from coach.schema import Chunk, Citation, Statement
 from eval.facts import count_facts
 from eval.golden import GoldenItem, GoldenSet
@@ -58,6 +59,7 @@ class Record:
     scores: dict[str, float | None] = field(default_factory=dict)
     grounded: bool = True
     statements: list[Statement] = field(default_factory=list)
+    fallback_reason: str | None = None
 
     @property
     def key(self) -> str:
@@ -96,6 +98,7 @@ class Record:
             "mode": self.mode,
             "latency_ms": round(self.latency_ms, 1),
             "grounded": self.grounded,
+            "fallback_reason": self.fallback_reason,
             "statements": [s.model_dump() for s in self.statements],
             "key_facts": [list(f) for f in item.key_facts],
             "citations": [
@@ -149,6 +152,7 @@ def run_coach(coach: Coach, items: Iterable[GoldenItem], tick: Tick | None = Non
                 standalone=done.standalone,
                 grounded=done.answer.grounded,
                 statements=list(done.answer.statements),
+                fallback_reason=done.answer.fallback_reason,
             )
         )
         if tick:
@@ -192,6 +196,8 @@ def deterministic_scores(record: Record, k: int) -> dict[str, float | None]:
     scores: dict[str, float | None] = {
         "refusal_accuracy": float(refusal_correct(record.refused, item.answerable)),
         "citation_validity": None,
+        # the model declined and the coach answered offline (never for the extractive mode)
+        "declined": float(record.fallback_reason == MODEL_DECLINED),
     }
     if not record.refused:
         retrieved_ids = {c.chunk_id for c in record.context}

@@ -120,6 +120,13 @@ METRICS: tuple[MetricSpec, ...] = (
         "refuses_unanswerable", "Refuses unanswerable", "refusals", about="answerable: false"
     ),
     MetricSpec("answers_answerable", "Answers answerable", "refusals", about="answerable: true"),
+    MetricSpec(
+        "declined",
+        "Model declined",
+        "refusals",
+        higher_is_better=False,
+        about="all items: the LLM declined a question the judge held covered; answered offline",
+    ),
     MetricSpec("rouge_l", "ROUGE-L F1", "answers", ragas=True, about="ragas RougeScore"),
     MetricSpec(
         "string_similarity",

@@ -9,9 +9,11 @@ the user never sees a statement that is later removed.
 
 When no claim is supported, the answer is regenerated once (unseen) with the list of
 problems; if that fails too, the extractive generator answers with
-``fallback_reason="ungrounded"``. A model that declines yields a refusal (worded by the
-chain in the coach's voice), never its own words: a refusal carries no claim, and a refusal
-phrase followed by a supported claim is an answer. Timeouts, 429, 5xx and empty or malformed
+``fallback_reason="ungrounded"``. A model that declines (the prompt's refusal sentence, no
+supported claim) is answered for offline with ``fallback_reason="model_declined"`` and a
+line saying so: the chain asks only about questions its coverage judge holds covered, and
+small models decline those often. Its own words never show; the refusal sentence followed
+by a supported claim is an answer. Timeouts, 429, 5xx and empty or malformed
 completions are retried with backoff, then the extractive generator answers and says why; if
 the LLM fails after text has flowed, a ``Restart`` precedes the extractive answer.
 """
@@ -32,6 +34,7 @@ from coach.llm.budget import MESSAGE_OVERHEAD, fit_context, fit_history, format_
 from coach.llm.client import LLM_FAULTS, EmptyCompletion, RetryPolicy, is_retryable
 from coach.llm.pricing import encoding_for, estimate_cost
 from coach.llm.review import AnswerReview
+from coach.llm.statements import refusal_sentence
 from coach.llm.support import SupportChecker
 from coach.prompt_files import load_prompt
 from coach.schema import Draft, Restart, Retrieved, Turn
@@ -41,6 +44,8 @@ from coach.tokens import count_tokens
 log = logging.getLogger(__name__)
 
 UNGROUNDED = "ungrounded"  # fallback_reason when no statement of the LLM held up
+ANSWER_PROMPTS = {"full": "answer.txt", "compact": "answer_compact.txt"}
+MODEL_DECLINED = "model_declined"  # fallback_reason when the model declined a covered question
 
 
 @dataclass
@@ -102,7 +107,9 @@ class LLMGenerator(AnswerGenerator):
     ) -> list[BaseMessage]:
         """System prompt with the numbered excerpts, the history, then the question."""
         excerpts = "\n\n".join(format_excerpt(n, item) for n, item in enumerate(context, 1))
-        system = load_prompt("answer.txt").format(context=excerpts or "(no excerpts found)")
+        system = load_prompt(ANSWER_PROMPTS[self.settings.answer_prompt]).format(
+            context=excerpts or "(no excerpts found)", refusal=refusal_sentence()
+        )
         messages: list[BaseMessage] = [SystemMessage(system)]
         for turn in history:
             messages.append(
@@ -136,7 +143,11 @@ class LLMGenerator(AnswerGenerator):
                 repair = [
                     *messages,
                     AIMessage(review.raw),
-                    HumanMessage(load_prompt("repair.txt").format(problems=problems)),
+                    HumanMessage(
+                        load_prompt("repair.txt").format(
+                            problems=problems, refusal=refusal_sentence()
+                        )
+                    ),
                 ]
                 review = yield from _noting(self._complete(repair, checker, usage), shown)
         except GenerationError as exc:
@@ -157,8 +168,19 @@ class LLMGenerator(AnswerGenerator):
                 statements=review.statements,
             )
         elif review.declined:
-            refusal = Draft.refusal("not_covered", mode="llm")
-            yield replace(refusal, usage=usage.as_dict(self.model, self.settings))
+            # The chain asks a generator only about questions its coverage judge holds
+            # covered, so a decline is the model's miss: the guides' own sentences answer.
+            log.info("The model declined a question the guides cover; answering offline")
+            if shown[0]:
+                yield Restart("the model declined")
+            yield from self._fall_back(
+                question,
+                context,
+                history,
+                MODEL_DECLINED,
+                usage,
+                note=load_prompt("model_declined.txt"),
+            )
         else:
             yield from self._fall_back(question, context, history, UNGROUNDED, usage)
 
@@ -208,15 +230,33 @@ class LLMGenerator(AnswerGenerator):
         history: list[Turn],
         reason: str,
         usage: Usage,
+        note: str = "",
     ) -> Iterator[str | Restart | Draft]:
-        """The extractive answer, saying why the LLM's is missing."""
+        """The extractive answer, saying why the LLM's is missing (``note`` leads its text;
+        an offline refusal stays a refusal, without it)."""
         log.warning("Falling back to the extractive generator: %s", reason)
+        lead = f"{note}\n\n" if note else ""
+        owed = lead
         for item in self.fallback.stream(question, context, history):
             if isinstance(item, Draft):
+                if item.refused:
+                    yield replace(item, usage=usage.as_dict(self.model, self.settings))
+                    return
+                if owed:
+                    yield owed
                 yield replace(
-                    item, fallback_reason=reason, usage=usage.as_dict(self.model, self.settings)
+                    item,
+                    text=lead + item.text,
+                    fallback_reason=reason,
+                    usage=usage.as_dict(self.model, self.settings),
                 )
+            elif isinstance(item, Restart):
+                owed = lead
+                yield item
             else:
+                if owed:
+                    yield owed
+                    owed = ""
                 yield item
 
 

@@ -16,18 +16,31 @@ from typing import Literal
 
 from coach.citations import MODEL_MARKER, marker_numbers
 from coach.llm.claims import figures_of
+from coach.prompt_files import load_prompt
 from coach.units.split import ABBREVIATIONS
 
 Kind = Literal["claim", "refusal", "framing", "empty"]
 
-# The model was told to decline with "The guides don't cover that." (answer.txt).
-REFUSAL = re.compile(
-    r"\b(?:guides?|excerpts?|sources?)\s+(?:do not|don['’]t|does not|doesn['’]t)\s+"
-    r"(?:cover|say|mention|address|answer|include|discuss|contain|provide)"
-    r"|\bnot (?:covered|mentioned|addressed|included) (?:in|by) the (?:guides?|excerpts?)"
-    r"|\bI (?:do not|don['’]t) know\b|\b(?:no|not enough) information (?:about|on|to)\b",
-    re.IGNORECASE,
-)
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.replace("\u2019", "'").casefold())
+
+
+def refusal_sentence() -> str:
+    """The sentence the prompt asks the model to decline with (``model_refusal.txt``)."""
+    return load_prompt("model_refusal.txt")
+
+
+def is_refusal(text: str) -> bool:
+    """Whether ``text`` opens with the prompt's own refusal sentence (case, apostrophes and
+    punctuation aside): the coach knows a decline by the words it asked for, in any language
+    the prompt file is written in, not by a list of phrases some model happens to use."""
+    asked = _words(refusal_sentence())
+    return bool(asked) and _words(text)[: len(asked)] == asked
+
+
 # "[Excerpt 2]", "[Source 1, 3]": the prompt's own word for an excerpt, before its number.
 _NAMED_MARKER = re.compile(r"\[(?:excerpts?|sources?|guides?)\s*(\d[\d\s,;\-–]*)\]", re.I)
 _LIST_NUMBER = re.compile(r"^(?P<indent>[ \t]*)\[(?P<n>\d{1,2})\][ \t]*[.):]?[ \t]+(?=\S)")
@@ -69,7 +82,7 @@ class Written:
         if not _WORDY.search(text):
             return "empty"
         bare = not self.cited and not figures_of(text)
-        if bare and REFUSAL.search(text):
+        if bare and is_refusal(text):
             return "refusal"
         if bare and (self.heading or text.endswith(":")):
             return "framing"

@@ -16,8 +16,7 @@ import pytest
 from coach.chain import Coach, Completed, Delta
 from coach.citations import cited_numbers, validate_citations
 from coach.llm.claims import Source, figures_of
-from coach.llm.statements import REFUSAL as REFUSAL_PHRASE
-from coach.llm.statements import words_of
+from coach.llm.statements import is_refusal, words_of
 from tests.openai_double.server import OpenAIServer, Reply
 
 # Issue 12 asked "…of a data scientist in Berlin?"; without the city the question passes the
@@ -75,7 +74,9 @@ CASES = {
     "refusal-with-invented-figure": Case(
         DATA_SCIENTIST,
         [INVENTED_FIGURE_IN_REFUSAL],
-        refused=True,
+        refused=False,
+        mode="extractive",
+        fallback="model_declined",
         absent=["$100,000", "Berlin", "$250,000"],
     ),
     "refusal-prefix-then-supported-salary": Case(
@@ -155,11 +156,19 @@ CASES = {
             "[2], while Senior AI Engineers make $200K - $280K [3]."
         ],
     ),
-    "bare-refusal": Case(DOC_SALARY, ["The guides don't cover that."], refused=True),
+    "bare-refusal": Case(
+        DOC_SALARY,
+        ["The guides don't cover that."],
+        refused=False,
+        mode="extractive",
+        fallback="model_declined",
+    ),
     "refusal-with-unsupported-offer": Case(
         DATA_SCIENTIST,
         ["The guides don't cover that. I can help you negotiate a relocation package."],
-        refused=True,
+        refused=False,
+        mode="extractive",
+        fallback="model_declined",
         absent=["relocation"],
     ),
     "invented-answer-twice": Case(
@@ -177,7 +186,9 @@ CASES = {
     "invented-then-honest-refusal": Case(
         DATA_SCIENTIST,
         ["Data scientists in Berlin earn about €70,000 a year.", "The guides don't cover that."],
-        refused=True,
+        refused=False,
+        mode="extractive",
+        fallback="model_declined",
         calls=2,
         absent=["€70,000"],
     ),
@@ -296,7 +307,7 @@ def assert_honest(done: Completed, coach: Coach) -> None:
     for statement in answer.statements:
         assert statement.supported and statement.citations, statement
         assert statement.text in unmarked, (statement.text, unmarked)
-        assert not REFUSAL_PHRASE.search(statement.text)
+        assert not is_refusal(statement.text)
         for number in statement.citations:  # every citation carries the statement's figures
             source = Source(by_number[number].text)
             assert source.missing_figures(figures_of(statement.text)) == [], (statement, number)

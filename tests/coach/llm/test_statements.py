@@ -75,5 +75,7 @@ def test_labelled_and_worded_markers_are_markers() -> None:
     assert parsed.statements[0].body == "A is true [2]."
 
 
-def test_not_knowing_is_a_refusal() -> None:
-    assert parse_answer("I don't know.").statements[0].kind == "refusal"
+def test_a_refusal_is_the_prompts_own_sentence_not_any_phrase() -> None:
+    assert parse_answer("the guides don\u2019t cover that").statements[0].kind == "refusal"
+    # Other words are a claim citing nothing, which the support check drops.
+    assert parse_answer("I don't know.").statements[0].kind == "claim"
