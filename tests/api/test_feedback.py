@@ -66,5 +66,5 @@ def test_only_replies_can_be_rated(api: Served, answer: dict[str, Any]) -> None:
         "/api/feedback",
         json={"session_id": answer["session_id"], "message_id": question_id, "rating": "up"},
     )
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_input"
+    assert response.status_code == 404  # documented in the schema (issue #23, N10)
+    assert response.json()["error"]["code"] == "not_found"

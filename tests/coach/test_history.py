@@ -66,7 +66,7 @@ def test_feedback_errors(store: HistoryStore):
     other = store.create_session()
     with pytest.raises(NotFoundError):
         store.add_feedback(other, mid, "up")
-    with pytest.raises(InputError):
+    with pytest.raises(NotFoundError):  # a user's message has no reply to rate
         store.add_feedback(sid, uid, "up")
     with pytest.raises(InputError):
         store.add_feedback(sid, mid, "meh")

@@ -98,6 +98,7 @@ def test_deterministic_scores_of_an_answer() -> None:
     scores = deterministic_scores(record(item, context, "X [1]. Y [2].", context[:2], False), k=3)
     assert scores == {
         "refusal_accuracy": 1.0,
+        "declined": 0.0,
         "citation_validity": 1.0,
         "hit_rate": 1.0,
         "source_recall_at_k": 0.5,
@@ -119,6 +120,7 @@ def test_deterministic_scores_of_refusals() -> None:
     scores = deterministic_scores(record(right, [], "No.", [], True), k=4)
     assert scores == {
         "refusal_accuracy": 1.0,
+        "declined": 0.0,
         "citation_validity": None,
         "refuses_unanswerable": 1.0,
     }
