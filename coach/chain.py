@@ -157,13 +157,19 @@ class Coach:
         )
 
     def stream(
-        self, question: str, session_id: str | None = None, *, checked: bool = False
+        self,
+        question: str,
+        session_id: str | None = None,
+        *,
+        checked: bool = False,
+        retrieve: Callable[[list[Query]], Retrieval] | None = None,
     ) -> Iterator[StreamEvent]:
         """Answer ``question`` in ``session_id`` (new when None): text pieces, then Completed.
 
         The user's message is stored before anything can fail, so no fault loses it.
         ``checked``: the caller already cleaned the question and opened the session (the
         API does, so bad input gets an ordinary error before a stream starts).
+        ``retrieve``: runs the retriever in the caller's stead (a LangChain run traces it).
         """
         if not checked:
             question = self.clean_question(question)
@@ -182,7 +188,7 @@ class Coach:
         scored: ScoredContext | None = None
         reason: RefusalReason | None = "injection" if is_override_attempt(question) else None
         if reason is None:
-            retrieval = self.retriever.retrieve(queries)
+            retrieval = (retrieve or self.retriever.retrieve)(queries)
             if self.candidates is not None:
                 scored = self.candidates.context(standalone, retrieval.context, turns)
             reason = self._coverage_refusal(standalone, retrieval, scored)

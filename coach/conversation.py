@@ -21,31 +21,6 @@ _ANAPHORA = re.compile(
 _FIGURE = re.compile(r"\d")  # "$165K", "3-6": an earlier answer's figures, not its topic
 
 
-# What a question is after, and the words the guides use for it ("how long" → "months").
-_INTENTS = [
-    (
-        re.compile(
-            r"how (long|quickly|fast|soon)|how much time|how many (months|weeks|years)|"
-            r"timeline|time ?frame|duration",
-            re.IGNORECASE,
-        ),
-        "timeline months weeks",
-    ),
-    (
-        re.compile(
-            r"salar|\bearn|\bpay|\bpaid|compensation|income|\bwage|how much .*\bmake\b|\$",
-            re.IGNORECASE,
-        ),
-        "salary range earning $",
-    ),
-]
-
-
-def intent_terms(question: str) -> str:
-    """Guide vocabulary for what the question is after, or an empty string."""
-    return " ".join(words for pattern, words in _INTENTS if pattern.search(question))
-
-
 def trim_history(turns: list[Turn], max_tokens: int) -> list[Turn]:
     """The most recent turns that fit in ``max_tokens`` (oldest dropped first)."""
     kept: list[Turn] = []
@@ -100,21 +75,15 @@ def build_queries(
     """Queries to retrieve with, and the standalone question for the answer generator.
 
     The raw question always runs; with history, a copy expanded with salient earlier words
-    runs too, at full weight when the question looks like a follow-up. Questions after a
-    duration or a salary also run with the words the guides use for them; a follow-up
-    ("And architects?") is after what the turn it follows was after.
+    runs too, at full weight when the question looks like a follow-up.
     """
-    intent = intent_terms(question)
     extra = salient_words(history, question, idf, answer_weight) if history else []
     if extra and looks_like_follow_up(question, idf):
         standalone = f"{question} ({' '.join(extra)})"
         queries = [Query(question, 0.6), Query(standalone, 1.0)]
-        intent = intent or intent_terms(standalone)
     else:
         standalone = question
         queries = [Query(question)]
         if extra:
             queries.append(Query(f"{question} ({' '.join(extra)})", 0.4))
-    if intent:
-        queries.append(Query(f"{standalone} {intent}", 0.8))
     return queries, standalone

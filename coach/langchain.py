@@ -7,17 +7,19 @@ nothing, once, and accept an existing ``Parts`` (tests, servers) instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator
+from langchain_core.runnables.config import get_callback_manager_for_config
 from pydantic import ConfigDict, Field
 
 from coach.chain import Completed, Delta
 from coach.factory import Parts, build
+from coach.retrieval import Query, Retrieval
 from coach.schema import Restart
 from coach.settings import Settings
 
@@ -70,21 +72,39 @@ def _question(value: str | dict[str, Any]) -> tuple[str, str | None]:
     return str(value.get("question", "")), value.get("session_id")
 
 
+def traced_retrieval(parts: Parts, config: RunnableConfig) -> Callable[[list[Query]], Retrieval]:
+    """The coach's retrieval reported to the run's callbacks as a ``retrieve`` retriever run."""
+
+    def retrieve(queries: list[Query]) -> Retrieval:
+        manager = get_callback_manager_for_config(config)
+        run = manager.on_retriever_start(None, queries[-1].text, name="retrieve")
+        try:
+            found = parts.coach.retriever.retrieve(queries)
+        except BaseException as exc:
+            run.on_retriever_error(exc)
+            raise
+        run.on_retriever_end([as_document(r) for r in found.context])
+        return found
+
+    return retrieve
+
+
 def coach_runnable(parts: Parts | None = None) -> Runnable[Any, Any]:
     """The coach's whole chain as a ``Runnable``.
 
     ``.invoke("question")`` or ``.invoke({"question": ..., "session_id": ...})`` returns the
     answer contract as a dict; ``.stream`` yields the answer's text pieces, then that dict.
-    The run shows its steps to callbacks and tracing: ``retrieve`` (the coach's retriever,
-    for the question as asked) and ``answer`` (the conversational chain that cites it).
+    The run shows its steps to callbacks and tracing: ``answer`` (the conversational chain)
+    and, inside it, ``retrieve``: the one retrieval the answer cites, for the standalone
+    question the conversation makes of the message.
     """
     built = _built(parts)
-    retriever = CoachRetriever.from_parts(built)
 
-    def answer(value: Iterator[Any]) -> Iterator[Any]:
+    def answer(value: Iterator[Any], config: RunnableConfig) -> Iterator[Any]:
+        retrieve = traced_retrieval(built, config)
         for item in value:
-            question, session_id = _question(item["input"])
-            for event in built.coach.stream(question, session_id):
+            question, session_id = _question(item)
+            for event in built.coach.stream(question, session_id, retrieve=retrieve):
                 if isinstance(event, Delta):
                     yield event.text
                 elif isinstance(event, Restart):
@@ -92,12 +112,9 @@ def coach_runnable(parts: Parts | None = None) -> Runnable[Any, Any]:
                 elif isinstance(event, Completed):
                     yield event.answer.model_dump()
 
-    def look_up(value: str | dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
-        question, _ = _question(value)
-        return {"input": value, "context": retriever.invoke(question, config)}
-
-    chain = RunnableLambda(look_up, name="retrieve") | RunnableGenerator(answer, name="answer")
-    return _FinalAnswer(chain)
+    # RunnableGenerator passes the run's config to a function that takes one (its typing
+    # lists only the one-argument form).
+    return _FinalAnswer(RunnableGenerator(answer, name="answer"))  # type: ignore[arg-type]
 
 
 class _FinalAnswer(Runnable[Any, Any]):

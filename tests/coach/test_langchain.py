@@ -83,9 +83,9 @@ def test_an_uncovered_question_is_refused(parts: Parts) -> None:
 def test_callbacks_see_the_retriever_and_the_answer_runs(parts: Parts) -> None:
     seen = Seen()
     coach_runnable(parts).invoke(QUESTION, config={"callbacks": [seen]})
-    start, end = seen.retrievers  # the retriever run is traced, once
-    assert start == f"start {QUESTION}" and end.startswith("end ") and end != "end 0"
-    assert "retrieve" in seen.chains and "answer" in seen.chains
+    start, end = seen.retrievers  # the answer's own retrieval is traced: it runs once
+    assert start.startswith(f"start {QUESTION}") and end.startswith("end ") and end != "end 0"
+    assert "answer" in seen.chains
 
 
 def test_the_readme_example_composes_the_retriever_into_an_lcel_chain(parts: Parts) -> None:
