@@ -137,7 +137,7 @@ def print_answer(answer: Any, streamed: bool = False) -> None:
         console.print()
         console.print("[bold]Sources[/]")
         for c in answer.citations:
-            where = f"{c.title} › {c.section}" if c.section else c.title
+            where = c.place()
             console.print(f"  [cyan][{c.id}][/] {escape(where)} [dim]({escape(c.source)})[/]")
 
 

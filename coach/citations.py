@@ -79,6 +79,7 @@ def citation_for(number: int, chunk: Chunk, snippet: str | None = None) -> Citat
         section=chunk.section,
         snippet=snippet or trim_text(chunk.text),
         chunk_id=chunk.chunk_id,
+        page=chunk.page,
     )
 
 

@@ -21,6 +21,7 @@ class Chunk:
     position: int  # order of the chunk within its guide
     tokens: int
     content_hash: str
+    page: int | None = None  # the page the passage starts on (PDF guides)
 
     def embedding_text(self) -> str:
         """What is embedded: the passage under its guide title and section, so a passage that
@@ -29,8 +30,8 @@ class Chunk:
         return f"{where}\n{self.text}"
 
     def metadata(self) -> dict[str, str | int]:
-        """Chroma metadata (everything but id and text)."""
-        return {
+        """Chroma metadata (everything but id and text; a page only where there is one)."""
+        meta: dict[str, str | int] = {
             "source": self.source,
             "title": self.title,
             "section": self.section,
@@ -38,6 +39,9 @@ class Chunk:
             "tokens": self.tokens,
             "content_hash": self.content_hash,
         }
+        if self.page is not None:
+            meta["page"] = self.page
+        return meta
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
@@ -50,6 +54,7 @@ class Chunk:
             position=int(meta.get("position", 0)),
             tokens=int(meta.get("tokens", 0)),
             content_hash=str(meta.get("content_hash", "")),
+            page=int(meta["page"]) if meta.get("page") is not None else None,
         )
 
 
@@ -80,6 +85,12 @@ class Citation(BaseModel):
     section: str
     snippet: str
     chunk_id: str
+    page: int | None = Field(default=None, ge=1, description="Page of a PDF guide, if any")
+
+    def place(self) -> str:
+        """Where a person can look: ``Guide › Section (p. 4)``."""
+        where = f"{self.title} › {self.section}" if self.section else self.title
+        return f"{where or self.source}{f' (p. {self.page})' if self.page else ''}"
 
 
 class Statement(BaseModel):

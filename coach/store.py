@@ -24,7 +24,7 @@ COUNT_TTL = 1.0  # seconds a chunk count is trusted before Chroma is asked again
 MODEL_KEY = "embedding_model"
 RECIPE_KEY = "embedding_recipe"
 # How a chunk becomes embedded text (Chunk.embedding_text); a change needs a re-ingest.
-EMBEDDING_RECIPE = "title-section-text/2-window-units"
+EMBEDDING_RECIPE = "title-section-text/3-section-units"  # units: whole sentences of a section
 
 
 def make_chroma_client(settings: Settings) -> ClientAPI:

@@ -122,6 +122,7 @@ def evaluate(
     )
     from eval.plain_rag import CHUNK_OVERLAP, CHUNK_SIZE, BaselineRag
     from eval.ragas_metrics import OfflineRagas
+    from eval.whole_units import WholeUnits
 
     started = time.perf_counter()
     items = golden.items
@@ -178,6 +179,11 @@ def evaluate(
             baseline.close()
     total = sum(len(r.records) for r in runs)
     score_runs(runs, OfflineRagas(), judge, _ticker(progress, f"{prefix}scoring", total))
+    whole = WholeUnits(guides)
+    for run in runs:
+        for record in run.records:
+            sources = {c.id: c.source for c in record.citations}
+            record.scores["whole_unit_rate"] = whole.rate(record.statements, sources)
     summary = summarise(
         golden, runs, time.perf_counter() - started, judge_model, corpus=corpus, split=split
     )

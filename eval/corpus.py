@@ -1,7 +1,7 @@
 """Evaluation corpora: ``eval/corpora/<name>/`` with corpus.toml, its guides and golden.jsonl.
 
     corpus.toml    name = "<name>"; description = "one line"; guides = "guides"
-    guides/        the guides (.md / .txt), or wherever ``guides`` points
+    guides/        the guides (any format ingest reads), or wherever ``guides`` points
     golden.jsonl   the golden set: every item has a kind, a dev/test split and key facts
 
 Loading a corpus validates its golden set against its own guides: unknown sources, kinds
@@ -16,11 +16,13 @@ from pathlib import Path
 
 from coach.errors import InputError
 from eval.golden import GoldenSet, check_key_facts, check_sources, load_golden
+from ingest.errors import GuideError
+from ingest.formats.registry import SUPPORTED_SUFFIXES
+from ingest.loader import read_guide_text
 
 CORPORA_DIR = Path(__file__).with_name("corpora")
 MANIFEST = "corpus.toml"
 GOLDEN_FILE = "golden.jsonl"
-GUIDE_SUFFIXES = (".md", ".txt")
 KINDS = (
     "fact",
     "list",
@@ -46,11 +48,11 @@ class Corpus:
 
 
 def guide_files(folder: Path) -> list[Path]:
-    """The guides of a folder, as ingestion finds them (.md and .txt, not hidden)."""
+    """The guides of a folder, as ingestion finds them (every supported format, not hidden)."""
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in GUIDE_SUFFIXES and not p.name.startswith(".")
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
     )
 
 
@@ -109,13 +111,13 @@ def select(name: str, corpora_dir: Path = CORPORA_DIR) -> list[Corpus]:
 
 
 def guide_texts(folder: Path) -> dict[str, str]:
-    """Each guide's text by file name."""
+    """Each guide's text by file name, as its format reader gives it."""
     texts = {}
     for path in guide_files(folder):
         try:
-            texts[path.name] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"Cannot read guide {path}: {exc}") from exc
+            texts[path.name] = read_guide_text(path)
+        except GuideError as exc:
+            raise InputError(f"Cannot read guide {path}: {exc.problem}") from exc
     return texts
 
 

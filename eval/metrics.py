@@ -115,6 +115,12 @@ METRICS: tuple[MetricSpec, ...] = (
         higher_is_better=False,
         about="statements marked supported: false, over all statements of all answers",
     ),
+    MetricSpec(
+        "whole_unit_rate",
+        "Whole units",
+        "citations",
+        about="quoted statements that are a whole sentence, item or row of a guide they cite",
+    ),
     MetricSpec("refusal_accuracy", "Refusal accuracy", "refusals", about="all items"),
     MetricSpec(
         "refuses_unanswerable", "Refuses unanswerable", "refusals", about="answerable: false"

@@ -12,6 +12,7 @@ from coach.errors import ConfigError
 from coach.schema import Chunk
 from coach.settings import Settings
 from coach.tokens import count_tokens
+from coach.units.index import SectionText
 from ingest.loader import Guide, Section
 
 Counter = Callable[[str], int]
@@ -141,7 +142,15 @@ class TokenWindow:
 
 
 def chunk_guide(guide: Guide, settings: Settings, window: TokenWindow | None = None) -> list[Chunk]:
-    """The chunks of ``guide``: sections in order, none longer than ``chunk_tokens``.
+    """The chunks of ``guide`` (see :func:`chunk_sections`)."""
+    return [chunk for chunk, _ in chunk_sections(guide, settings, window)]
+
+
+def chunk_sections(
+    guide: Guide, settings: Settings, window: TokenWindow | None = None
+) -> list[tuple[Chunk, SectionText]]:
+    """The chunks of ``guide``, each with where it lies in its section's text: sections in
+    order, none longer than ``chunk_tokens``.
 
     ``text`` is always a verbatim passage of the guide (citations quote it); the section's
     heading is part of it only where the guide has it, in the section's first chunk. With a
@@ -150,28 +159,29 @@ def chunk_guide(guide: Guide, settings: Settings, window: TokenWindow | None = N
     """
     check_chunking(settings)
     window = window or TokenWindow()
-    chunks: list[Chunk] = []
+    chunks: list[tuple[Chunk, SectionText]] = []
     for section in guide.sections:
         probe = Chunk("", "", guide.source, guide.title, section.name, 0, 0, "")
         size = window.limit(probe, settings.chunk_tokens)
         overlap = min(settings.chunk_overlap, size // 4)
+        at = 0
         for text in split_section(section, size, overlap, window.count):
             if not text.strip():
                 continue
+            found = section.text.find(text, at)
+            at = found if found >= 0 else at
             digest = content_hash(text)
             position = len(chunks)
-            chunks.append(
-                Chunk(
-                    chunk_id=make_chunk_id(
-                        guide.source, guide.title, section.name, position, digest
-                    ),
-                    text=text,
-                    source=guide.source,
-                    title=guide.title,
-                    section=section.name,
-                    position=position,
-                    tokens=count_tokens(text),
-                    content_hash=digest,
-                )
+            chunk = Chunk(
+                chunk_id=make_chunk_id(guide.source, guide.title, section.name, position, digest),
+                text=text,
+                source=guide.source,
+                title=guide.title,
+                section=section.name,
+                position=position,
+                tokens=count_tokens(text),
+                content_hash=digest,
+                page=guide.page_of(section, at),
             )
+            chunks.append((chunk, SectionText(section.text, at)))
     return chunks

@@ -6,22 +6,19 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from coach.errors import InputError
+from ingest.errors import GuideError
+from ingest.formats.registry import (
+    MARKDOWN_SUFFIXES,
+    SUPPORTED_SUFFIXES,
+    TEXT_SUFFIXES,
+    reader_for,
+)
 from ingest.headings import Heading, markdown_headings, text_headings
 from ingest.injection import FlaggedLine, flag_lines
 
-SUPPORTED_SUFFIXES = (".md", ".txt")
-MARKDOWN_SUFFIXES = (".md",)
+__all__ = ["MARKDOWN_SUFFIXES", "SUPPORTED_SUFFIXES", "Guide", "GuideError", "Section"]
+
 PATH_SEPARATOR = " > "
-
-
-class GuideError(InputError):
-    """A guide that cannot be ingested; the message names the file and says what to do."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = str(path)
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -35,6 +32,7 @@ class Section:
     path: tuple[str, ...]
     text: str
     body_offset: int = 0
+    first_line: int = 0  # where ``text`` starts among the guide's lines
 
     @property
     def name(self) -> str:
@@ -55,6 +53,13 @@ class Guide:
     text: str
     sections: tuple[Section, ...]
     flagged: tuple[FlaggedLine, ...] = ()  # lines addressed to an AI, left out of ``text``
+    line_pages: tuple[int | None, ...] = ()  # the page of each line of ``text`` (PDF only)
+    links: tuple[tuple[str, str], ...] = ()  # (link text, URL): kept as metadata, not prose
+
+    def page_of(self, section: Section, offset: int = 0) -> int | None:
+        """The page on which ``section.text[offset:]`` starts, or None without pages."""
+        line = section.first_line + section.text.count("\n", 0, offset)
+        return self.line_pages[line] if line < len(self.line_pages) else None
 
 
 ACRONYMS = frozenset("ai ml llm llms api apis rag aws gcp sql ux ui cv qa devops mlops".split())
@@ -69,8 +74,23 @@ def title_from_file_name(name: str) -> str:
 def normalise(text: str) -> str:
     """One canonical form, so hashes ignore BOMs, CRLF, trailing spaces and blank-line runs."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    return "\n".join(line for line, _ in normalise_lines(text.split("\n")))
+
+
+def normalise_lines(
+    lines: list[str], pages: list[int | None] | None = None
+) -> list[tuple[str, int | None]]:
+    """:func:`normalise` line by line, each kept line with its page: trailing spaces go,
+    blank-line runs become one blank line, and blank lines at either end go."""
+    kept: list[tuple[str, int | None]] = []
+    for n, line in enumerate(lines):
+        line = line.rstrip()
+        if not line and (not kept or not kept[-1][0]):
+            continue
+        kept.append((line, pages[n] if pages else None))
+    while kept and not kept[-1][0]:
+        kept.pop()
+    return kept
 
 
 def decode(data: bytes, shown: str | Path) -> str:
@@ -91,15 +111,32 @@ def decode(data: bytes, shown: str | Path) -> str:
         ) from None
 
 
-def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[FlaggedLine]]:
-    """The normalised text of a supported, readable, non-empty guide file, without the lines
-    that address an AI (prompt injection); those come second, numbered as in the file."""
-    shown = path if shown is None else shown
+@dataclass(frozen=True)
+class GuideText:
+    """A guide file's normalised text, before its sections are found."""
+
+    text: str
+    flagged: tuple[FlaggedLine, ...]
+    markdown: bool  # headings are CommonMark headings (every format but plain text)
+    line_pages: tuple[int | None, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+
+
+def _check_file(path: Path, shown: str | Path) -> None:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
-        raise GuideError(shown, f"unsupported file type {kind} — guides must be .md or .txt")
+        raise GuideError(
+            shown, f"unsupported file type {kind} — guides must be {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    if path.is_dir():
+        raise GuideError(shown, "is a directory, not a guide file")
+    if not path.exists():
+        raise GuideError(shown, "no such file — check the path")
+
+
+def _read_bytes(path: Path, shown: str | Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise GuideError(shown, "no such file — check the path") from None
     except IsADirectoryError:
@@ -112,26 +149,58 @@ def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[F
         raise GuideError(
             shown, f"cannot be read ({exc.strerror or exc}) — check the file"
         ) from None
-    raw = decode(data, shown).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_source(path: Path, shown: str | Path | None = None) -> GuideText:
+    """The normalised text of a supported, readable, non-empty guide file in any format,
+    without the lines that address an AI (prompt injection), which are listed apart,
+    numbered as in the text the format gave."""
+    shown = path if shown is None else shown
+    _check_file(path, shown)
+    suffix = path.suffix.lower()
+    reader = reader_for(suffix)
+    pages: list[int | None] | None = None
+    links: tuple[tuple[str, str], ...] = ()
+    if reader is None:
+        raw = decode(_read_bytes(path, shown), shown).replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        canonical = reader.read(path, shown)
+        raw, links = canonical.text, canonical.links
+        if canonical.pages:
+            pages, offset = [], 0
+            for line in raw.split("\n"):
+                pages.append(canonical.page_at(offset))
+                offset += len(line) + 1
     flagged = flag_lines(raw, str(shown))
-    if flagged:  # blank them, so what remains keeps its line structure
-        lines = raw.split("\n")
-        for item in flagged:
-            lines[item.line - 1] = ""
-        raw = "\n".join(lines)
-    text = normalise(raw)
+    lines = raw.removeprefix("\ufeff").split("\n")
+    for item in flagged:  # blanked, so what remains keeps its line structure
+        lines[item.line - 1] = ""
+    kept = normalise_lines(lines, pages)
+    text = "\n".join(line for line, _ in kept)
     if not text.strip():
         if flagged:
             raise GuideError(
                 shown, "holds only text addressed to an AI (prompt injection) — nothing to ingest"
             )
         raise GuideError(shown, "file contains only whitespace — add content or remove it")
-    return text, flagged
+    return GuideText(
+        text=text,
+        flagged=tuple(flagged),
+        markdown=suffix not in TEXT_SUFFIXES,
+        line_pages=tuple(page for _, page in kept) if pages else (),
+        links=links,
+    )
+
+
+def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[FlaggedLine]]:
+    """The normalised text of a guide and its flagged lines (see :func:`read_source`)."""
+    source = read_source(path, shown)
+    return source.text, list(source.flagged)
 
 
 def read_guide_text(path: Path, shown: str | Path | None = None) -> str:
-    """The normalised text of a guide (see :func:`read_guide`)."""
-    return read_guide(path, shown)[0]
+    """The normalised text of a guide (see :func:`read_source`)."""
+    return read_source(path, shown).text
 
 
 def _sections(
@@ -156,22 +225,34 @@ def _sections(
         if not body:  # a bare heading (or the title) leads into what follows
             carried_from = start if carried_from is None else carried_from
             continue
-        head = "\n".join(lines[start if carried_from is None else carried_from : body[0]])
+        first = start if carried_from is None else carried_from
+        head = "\n".join(lines[first : body[0]])
         text = "\n".join(lines[body[0] : body[-1] + 1])
         path = tuple(h.text for h in stack if h is not title_heading)
-        sections.append(Section(path, f"{head}\n{text}" if head else text, len(head) + bool(head)))
+        sections.append(
+            Section(
+                path,
+                f"{head}\n{text}" if head else text,
+                len(head) + bool(head),
+                first if head else body[0],
+            )
+        )
         carried_from = None
     if carried_from is not None:  # a guide that ends with a heading keeps it
-        text = "\n".join(lines[carried_from:]).strip("\n")
-        sections.append(Section(tuple(h.text for h in stack if h is not title_heading), text))
+        rest = lines[carried_from:]
+        skipped = next((i for i, line in enumerate(rest) if line), 0)
+        text = "\n".join(rest).strip("\n")
+        path = tuple(h.text for h in stack if h is not title_heading)
+        sections.append(Section(path, text, first_line=carried_from + skipped))
     return sections
 
 
-def parse_guide(text: str, source: str) -> Guide:
-    """Title and sections of normalised ``text`` (markdown when ``source`` ends in ``.md``)."""
+def parse_guide(text: str, source: str, markdown: bool | None = None) -> Guide:
+    """Title and sections of normalised ``text``: markdown when ``markdown`` says so, or by
+    default when ``source`` ends in ``.md``; plain text (bare-line headings) otherwise."""
     lines = text.split("\n")
     title_heading: Heading | None = None
-    if source.lower().endswith(MARKDOWN_SUFFIXES):
+    if source.lower().endswith(MARKDOWN_SUFFIXES) if markdown is None else markdown:
         headings = markdown_headings(text)
         if headings and headings[0].level == 1:
             title_heading = headings[0]
@@ -198,5 +279,10 @@ def load_guide(path: str | Path, shown: str | Path | None = None) -> Guide:
     Lines addressed to an AI are left out of its sections and listed in ``flagged``.
     """
     path = Path(path)
-    text, flagged = read_guide(path, shown)
-    return replace(parse_guide(text, path.name), flagged=tuple(flagged))
+    read = read_source(path, shown)
+    return replace(
+        parse_guide(read.text, path.name, read.markdown),
+        flagged=read.flagged,
+        line_pages=read.line_pages,
+        links=read.links,
+    )

@@ -29,9 +29,9 @@ from coach.factory import Parts, answers_with_citations
 from coach.schema import Chunk
 from coach.settings import Settings
 from coach.store import EMBEDDING_RECIPE, GuideStore
-from coach.units.index import derive_units
+from coach.units.index import SectionText, derive_units
 from coach.units.store import ChunkUnits, DerivedStore
-from ingest.chunker import TokenWindow, check_chunking, chunk_guide
+from ingest.chunker import TokenWindow, check_chunking, chunk_sections
 from ingest.injection import FlaggedLine
 from ingest.loader import SUPPORTED_SUFFIXES, Guide, GuideError, load_guide
 from ingest.lock import ingest_lock
@@ -78,6 +78,10 @@ class IngestReport:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
         data["ok"] = self.ok
+        # the files left out, each with what to do: the run went on with the others
+        data["skipped"] = [
+            {"path": e.path, "reason": e.message.removeprefix(f"{e.path}: ")} for e in self.errors
+        ]
         return data
 
 
@@ -159,9 +163,14 @@ def find_guides(paths: Iterable[str | Path]) -> GuideFiles:
 
 
 def _embed(
-    store: GuideStore, chunks: Sequence[Chunk], batch_size: int, progress: ProgressCallback
+    store: GuideStore,
+    chunks: Sequence[Chunk],
+    sections: dict[str, SectionText],
+    batch_size: int,
+    progress: ProgressCallback,
 ) -> tuple[list[list[float]], list[ChunkUnits]]:
-    """Vectors of ``chunks`` and their units, a batch at a time.
+    """Vectors of ``chunks`` and their units (whole units of each chunk's section), a batch
+    at a time.
 
     Any failure becomes :class:`EmbeddingFailed`. Batches of similar length pad little:
     this halves the time of the local model.
@@ -173,7 +182,11 @@ def _embed(
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         try:
-            got, units = derive_units([chunks[i] for i in batch], store.embeddings)
+            got, units = derive_units(
+                [chunks[i] for i in batch],
+                store.embeddings,
+                [sections.get(chunks[i].chunk_id) for i in batch],
+            )
         except CoachError:
             raise
         except Exception as exc:
@@ -350,7 +363,9 @@ def _run_ingest(
         )
 
     window = TokenWindow.of(store.embeddings)
-    chunks = {guide.source: chunk_guide(guide, settings, window) for guide in guides}
+    placed = {guide.source: chunk_sections(guide, settings, window) for guide in guides}
+    chunks = {source: [chunk for chunk, _ in pairs] for source, pairs in placed.items()}
+    sections = {chunk.chunk_id: where for pairs in placed.values() for chunk, where in pairs}
     # In a directory run, guides that exist but failed to load keep their chunks.
     corpus = {path.name for path, _ in targets.files} if targets.corpus else None
     have_units = set() if reset else set(derived.load())
@@ -358,7 +373,7 @@ def _run_ingest(
     report.files = len(guides)
     report.chunks_total = sum(len(c) for c in chunks.values())
 
-    vectors, units = _embed(store, to_write, settings.embedding_batch_size, notify)
+    vectors, units = _embed(store, to_write, sections, settings.embedding_batch_size, notify)
     removed = {source for source, _ in stored.values()} - set(chunks) if corpus else set()
     if reset:
         report.removed = _previous_count(store)

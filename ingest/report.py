@@ -29,7 +29,7 @@ def report_table(report: IngestReport) -> Table:
     if report.flagged:
         rows.append(("Lines left out (addressed to an AI)", f"[yellow]{len(report.flagged)}[/]"))
     if report.errors:
-        rows.append(("Problems", f"[red]{len(report.errors)}[/]"))
+        rows.append(("Skipped (not readable)", f"[red]{len(report.errors)}[/]"))
     for row in rows:
         table.add_row(*row)
     return table
@@ -44,6 +44,6 @@ def render_report(report: IngestReport, console: Console) -> None:
             f"{escape(item.text)}"
         )
     for error in report.errors:
-        console.print(f"[red]✗[/] {escape(error.message)}")
+        console.print(f"[red]✗[/] skipped {escape(error.message)}")
     if report.ok and not (report.added or report.updated or report.removed or report.reset):
         console.print("[green]✓[/] Already up to date — nothing was written.")

@@ -85,8 +85,7 @@ def source_url(public_url: str, answer: Answer, citation: Citation) -> str:
 
 def citation_text(answer: Answer, citation: Citation, public_url: str | None) -> str:
     """``*[n]* Guide › Section``, linked to the source view when the coach has a public URL."""
-    where = f"{citation.title} › {citation.section}" if citation.section else citation.title
-    where = where or citation.source
+    where = citation.place()
     shown = link(source_url(public_url, answer, citation), where) if public_url else escape(where)
     return f"*[{citation.id}]* {shown}"
 

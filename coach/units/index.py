@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -27,24 +28,59 @@ def keyword_terms(chunk: Chunk) -> list[str]:
     return terms(f"{chunk.section} {chunk.text}")
 
 
+@dataclass(frozen=True)
+class SectionText:
+    """Where a chunk lies in its guide: its section's whole text, and the chunk's offset."""
+
+    text: str
+    offset: int
+
+
+def chunk_units(
+    chunk: Chunk, section: SectionText | None = None
+) -> tuple[tuple[Unit, ...], list[tuple[int, int]]]:
+    """The chunk's units and where each stands in the chunk's text.
+
+    With its ``section``, units are split from the section's text, so a sentence that the
+    chunk's edge cuts is still one whole unit: every unit the chunk's text overlaps, its span
+    clipped to the chunk. Without it, the chunk's own text is split.
+    """
+    if section is None:
+        units = split_units(chunk.text, chunk.section)
+        return units, unit_spans(chunk.text, units)
+    everything = split_units(section.text, chunk.section)
+    low, high = section.offset, section.offset + len(chunk.text)
+    kept: list[Unit] = []
+    spans: list[tuple[int, int]] = []
+    for unit, (a, b) in zip(everything, unit_spans(section.text, everything), strict=True):
+        if a < high and b > low:
+            kept.append(replace(unit, index=len(kept)))
+            spans.append((max(a, low) - low, min(b, high) - low))
+    return tuple(kept), spans
+
+
 def derive_units(
-    chunks: list[Chunk], embeddings: Embeddings
+    chunks: list[Chunk],
+    embeddings: Embeddings,
+    sections: Sequence[SectionText | None] | None = None,
 ) -> tuple[list[list[float]], list[ChunkUnits]]:
     """The chunks' vectors and their units, each unit with two vectors.
 
     With the local model a unit's passage vector pools the chunk's own token states over the
     unit's span (no second pass over the chunk); every unit is also embedded on its own,
     after its guide's title and heading. Another provider embeds the units on their own only.
+    ``sections`` (one per chunk, from ingest) lets units be whole sentences of the section.
     """
-    units = [split_units(c.text, c.section) for c in chunks]
+    found = [chunk_units(c, sections[i] if sections else None) for i, c in enumerate(chunks)]
+    units = [u for u, _ in found]
     texts = [c.embedding_text() for c in chunks]
     own = _own_vectors(chunks, units, embeddings)
     embed_with_spans = getattr(embeddings, "embed_with_spans", None)
     if callable(embed_with_spans):
         spans = []
-        for chunk, text, found in zip(chunks, texts, units, strict=True):
+        for chunk, text, (_, where) in zip(chunks, texts, found, strict=True):
             offset = len(text) - len(chunk.text)
-            spans.append([(a + offset, b + offset) for a, b in unit_spans(chunk.text, found)])
+            spans.append([(a + offset, b + offset) for a, b in where])
         pooled, per_chunk = embed_with_spans(texts, spans)
         vectors = [list(map(float, v)) for v in pooled]
     else:

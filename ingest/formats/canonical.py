@@ -32,7 +32,7 @@ class Canonical:
 
 
 class FormatReader(Protocol):
-    """Reads one format; raises ``ingest.loader.GuideError`` naming the file and the reason."""
+    """Reads one format; raises ``ingest.errors.GuideError`` naming the file and the reason."""
 
     suffixes: tuple[str, ...]
 

@@ -20,9 +20,9 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
+from ingest.errors import GuideError
 from ingest.formats.canonical import Canonical
 from ingest.formats.html import squash, table_lines
-from ingest.loader import GuideError
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a compound file: a password-protected .docx or an old .doc
 
@@ -103,7 +103,7 @@ def paragraph_role(paragraph: Paragraph, roles: dict[str | None, _Role]) -> _Rol
 class DocxReader:
     """Reads ``.docx`` files with python-docx."""
 
-    suffixes = (".docx",)
+    suffixes: tuple[str, ...] = (".docx",)
 
     def read(self, path: Path, shown: str | Path) -> Canonical:
         """The document body as canonical text, hyperlinks kept as metadata."""

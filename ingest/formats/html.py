@@ -13,8 +13,8 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import use_config
 
+from ingest.errors import GuideError
 from ingest.formats.canonical import Canonical
-from ingest.loader import GuideError
 
 
 def squash(text: str) -> str:
@@ -39,7 +39,7 @@ def table_lines(rows: list[list[str]]) -> list[str]:
 class HtmlReader:
     """Reads ``.html``/``.htm`` pages through trafilatura's main-content extraction."""
 
-    suffixes = (".html", ".htm")
+    suffixes: tuple[str, ...] = (".html", ".htm")
 
     def __init__(self) -> None:
         # below MIN_EXTRACTED_SIZE characters trafilatura swaps its result for a flat

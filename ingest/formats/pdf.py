@@ -21,9 +21,9 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 
+from ingest.errors import GuideError
 from ingest.formats.canonical import Canonical
 from ingest.formats.html import squash
-from ingest.loader import GuideError
 
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running text
 _DIGITS = re.compile(r"\d+")
@@ -120,7 +120,7 @@ def _join(previous: str, line: str, words: set[str]) -> str:
 class PdfGuideReader:
     """Reads ``.pdf`` files with pypdf."""
 
-    suffixes = (".pdf",)
+    suffixes: tuple[str, ...] = (".pdf",)
 
     def read(self, path: Path, shown: str | Path) -> Canonical:
         """The text layer as canonical text; ``pages`` gives where each page's text starts."""

@@ -183,3 +183,25 @@ def test_a_lead_in_stays_in_the_chunk_of_the_list_it_opens():
     holder = [c for c in chunks if "the following topics:" in c.text]
     assert holder and all(items.split("\n")[0] in c.text for c in holder)
     assert not any(c.text.rstrip().endswith(":") for c in chunks)
+
+
+def test_a_sentence_cut_by_a_chunk_edge_is_still_one_whole_unit() -> None:
+    """Units come from the section's text: each chunk holds every sentence it overlaps, whole."""
+    from coach.units.index import chunk_units
+    from ingest.chunker import chunk_sections
+
+    sentence = (
+        "Ask for feedback often, e.g. after every project review, and write down what you "
+        "heard so that you can look back on it when you plan the next quarter with your lead, "
+        "your mentor and anyone else who has watched you work over the last six months."
+    )
+    text = f"# Growing\n\n## Feedback\n\n{' '.join([sentence] * 3)}\n"
+    guide = parse_guide(text, "growing.md")
+    placed = chunk_sections(guide, chunking(32, 0))
+    assert len(placed) > 3  # the sentences are cut by the chunks' edges
+    assert any(not chunk.text.rstrip().endswith(".") for chunk, _ in placed)
+    for chunk, section in placed:
+        assert section.text[section.offset :].startswith(chunk.text)
+        units, spans = chunk_units(chunk, section)
+        assert units and all(u.text == sentence for u in units)
+        assert all(0 <= a < b <= len(chunk.text) for a, b in spans)

@@ -249,7 +249,8 @@ def test_load_guide_normalises_the_file(tmp_path: Path):
         ("blank.txt", b" \n\t\r\n \n", "only whitespace"),
         ("binary.txt", b"PK\x03\x04\x00\x00 zip", "binary file"),
         ("latin1.md", "Résumé tips".encode("latin-1"), "not valid UTF-8 (byte 0xe9 at offset 1)"),
-        ("notes.pdf", b"%PDF-1.7", "unsupported file type '.pdf'"),
+        ("notes.pdf", b"%PDF-1.7", "is not a readable PDF"),
+        ("notes.odt", b"PK\x03\x04", "unsupported file type '.odt'"),
         ("README", b"text", "unsupported file type (no extension)"),
     ],
 )

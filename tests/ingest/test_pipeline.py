@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -171,10 +172,25 @@ def test_files_and_directories_can_be_mixed(tmp_path: Path, store: GuideStore, s
     folder.mkdir()
     shutil.copy(SEEDS / ROADMAP, folder)
     (folder / ".hidden.md").write_text("# Hidden\n\nNot a guide.")
-    (folder / "notes.pdf").write_bytes(b"%PDF")  # not a guide: ignored in a directory
+    (folder / "notes.odt").write_bytes(b"PK")  # not a format ingest reads: ignored in a directory
     report = run_ingest([folder, SEEDS / DOC_GUIDE], store, settings)
     assert report.ok and report.files == 2
     assert set(stored(store)) == {ROADMAP, DOC_GUIDE}
+
+
+def test_an_unreadable_pdf_is_skipped_with_its_reason_and_the_run_goes_on(
+    tmp_path: Path, store: GuideStore, settings: Settings
+):
+    folder = tmp_path / "some"
+    folder.mkdir()
+    shutil.copy(SEEDS / ROADMAP, folder)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7 truncated")
+    report = run_ingest([folder], store, settings)
+    assert report.files == 1 and set(stored(store)) == {ROADMAP}
+    assert not report.ok
+    (skipped,) = report.to_dict()["skipped"]
+    assert skipped["path"].endswith("broken.pdf")
+    assert "not a readable PDF" in skipped["reason"]
 
 
 BAD_FILES = [
@@ -428,11 +444,15 @@ def test_the_report_renders_as_json_and_as_a_table(
     assert data["errors"] == [
         {"path": str(corpus / "empty.md"), "message": report.errors[0].message}
     ]
+    assert data["skipped"] == [
+        {"path": str(corpus / "empty.md"), "reason": "file is empty — add content or remove it"}
+    ]
     console = Console(file=io.StringIO(), width=100, color_system=None)
     render_report(report, console)
     out = console.file.getvalue()  # type: ignore[attr-defined]
-    assert "Guides ingested" in out and f"│ {report.chunks_total:>4} │" in out
-    assert "empty.md: file is empty" in out
+    assert "Guides ingested" in out
+    assert re.search(rf"│ +{report.chunks_total} │", out)  # the column widens with the seconds
+    assert "skipped" in out and "empty.md: file is empty" in " ".join(out.split())
 
     console = Console(file=io.StringIO(), width=100, color_system=None)
     (corpus / "empty.md").unlink()

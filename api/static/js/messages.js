@@ -1,5 +1,6 @@
 /** Message models and their rendering: answers, citation chips, errors with Retry, feedback. */
 import { request } from "./api.js";
+import { pageLabel } from "./cite-label.js";
 import { config } from "./config.js";
 import { els, h, icon } from "./dom.js";
 import { updateStarters } from "./library.js";
@@ -25,6 +26,7 @@ export function normalizeCitations(list) {
       section: c.section ? String(c.section) : "",
       snippet: c.snippet ? String(c.snippet) : "",
       chunk_id: c.chunk_id ? String(c.chunk_id) : "",
+      page: Number.isInteger(c.page) && c.page > 0 ? c.page : null,
     }));
 }
 
@@ -156,7 +158,7 @@ function renderAnswerBody(model) {
     const cite = model.citations.find((c) => c.id === link.getAttribute("data-cite"));
     if (!cite) continue;
     link.setAttribute("aria-controls", "source-panel");
-    link.setAttribute("title", [cite.title || cite.source, cite.section].filter(Boolean).join(" › "));
+    link.setAttribute("title", [cite.title || cite.source, cite.section].filter(Boolean).join(" › ") + pageLabel(cite));
     link.setAttribute("aria-label", `Source ${cite.id}: ${cite.title || cite.source}`);
   }
 }
@@ -237,7 +239,7 @@ export function renderAssistantExtras(model) {
 }
 
 function citationChip(model, cite) {
-  const label = [cite.title || cite.source || "Guide", cite.section].filter(Boolean).join(" › ");
+  const label = [cite.title || cite.source || "Guide", cite.section].filter(Boolean).join(" › ") + pageLabel(cite);
   const chip = h(
     "button",
     {
@@ -254,6 +256,7 @@ function citationChip(model, cite) {
   );
   const text = h("span", { class: "citation-chip__label" }, cite.title || cite.source || "Guide");
   if (cite.section) text.append(h("span", { class: "citation-chip__section" }, ` › ${cite.section}`));
+  if (cite.page) text.append(h("span", { class: "citation-chip__page", "data-testid": "citation-page" }, pageLabel(cite)));
   chip.append(text);
   chip.addEventListener("click", () => {
     if (state.panel.model === model && state.panel.citeId === cite.id && !els.panel.hidden) closeSource(false);

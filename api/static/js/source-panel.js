@@ -1,6 +1,8 @@
 /** The side panel showing one cited passage. */
+import { pageLabel } from "./cite-label.js";
 import { els } from "./dom.js";
 import { state } from "./state.js";
+
 
 export function markActiveCitation() {
   for (const chip of els.log.querySelectorAll(".citation-chip[aria-expanded='true']")) {
@@ -23,7 +25,7 @@ export function openSource(model, citeId, opener) {
   state.panel = { model, citeId: cite.id, opener: opener || null };
   els.sourceNum.textContent = `[${cite.id}]`;
   els.sourceTitle.textContent = cite.title || cite.source || "Untitled guide";
-  els.sourceSection.textContent = cite.section || "—";
+  els.sourceSection.textContent = (cite.section || "—") + pageLabel(cite);
   els.sourceFile.textContent = cite.source || "—";
   els.sourceSnippet.textContent = cite.snippet || "The guide's passage is not available.";
   els.panel.hidden = false;

@@ -9,8 +9,8 @@ import docx
 import pytest
 from docx.enum.style import WD_STYLE_TYPE
 
+from ingest.errors import GuideError
 from ingest.formats.docx import DocxReader
-from ingest.loader import GuideError
 
 PARAGRAPH = (
     "A strong application answers the posting line by line, and it names the results you "

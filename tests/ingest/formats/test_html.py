@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.errors import GuideError
 from ingest.formats.html import HtmlReader
-from ingest.loader import GuideError
 
 PAGE = Path(__file__).parents[1] / "fixtures" / "formats" / "handbook.html"
 

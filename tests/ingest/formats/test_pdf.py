@@ -13,8 +13,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, ListFlowable, ListItem, Paragraph, SimpleDocTemplate
 
+from ingest.errors import GuideError
 from ingest.formats.pdf import PdfGuideReader
-from ingest.loader import GuideError
 
 WIDTH, HEIGHT = A4
 HEADER = "Acme Careers Handbook: Interviews"
