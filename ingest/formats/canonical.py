@@ -20,6 +20,7 @@ class Canonical:
     text: str
     pages: tuple[tuple[int, int], ...] = field(default=())  # (offset in text, 1-based page)
     links: tuple[tuple[str, str], ...] = field(default=())  # (link text, URL) kept as metadata
+    title: str | None = None  # a title the format states apart from the text (front matter)
 
     def page_at(self, offset: int) -> int | None:
         """The page that ``offset`` lies on, or None for a format without pages."""
