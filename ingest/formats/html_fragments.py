@@ -126,6 +126,14 @@ def _items(
             _items(sub, inner, lines, links)
 
 
+def html_link_target(tag: str) -> str:
+    """The ``href`` of an opening ``<a ...>`` tag written inline in markdown ("" if none)."""
+    try:
+        return html.fragment_fromstring(tag + "</a>").get("href") or ""
+    except (etree.ParserError, ValueError):
+        return ""
+
+
 def html_blocks(content: str, links: list[tuple[str, str]]) -> list[list[str]]:
     """The canonical blocks of an HTML fragment (none for a comment or a lone closing tag)."""
     if not content.strip():

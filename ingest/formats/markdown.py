@@ -17,11 +17,12 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ingest.formats.canonical import Canonical
 from ingest.formats.html import squash, table_lines
-from ingest.formats.html_fragments import html_blocks, is_html_tag
+from ingest.formats.html_fragments import html_blocks, html_link_target, is_html_tag
 from ingest.loader import GuideError, decode, normalise
 
 # Liquid/Jinja tags and outputs, Hugo shortcodes: ``{% page "/x" %}``, ``{{ site.name }}``.
@@ -37,9 +38,15 @@ def _strip_shortcodes(state: StateCore) -> None:
             token.content = SHORTCODE.sub("", token.content)
 
 
+def _named(params: str, *_: object) -> bool:
+    return bool(params.strip())
+
+
 def make_parser() -> MarkdownIt:
-    """CommonMark with GFM tables and front matter; escapes kept as their own tokens."""
+    """CommonMark with GFM tables, front matter and ``:::note`` admonitions (their marks go,
+    their text stays); escapes kept as their own tokens."""
     parser = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+    parser.use(container_plugin, "admonition", validate=_named)
     parser.disable("text_join")
     parser.core.ruler.before("inline", "strip_shortcodes", _strip_shortcodes)
     return parser
@@ -94,11 +101,13 @@ class _Inline:
                 plain.append(child.content)
             elif kind in ("em_open", "em_close", "strong_open", "strong_close"):
                 text = child.markup
-            elif kind == "html_inline":
+            elif kind == "html_inline" and child.content[:3].lower() == "<a ":
+                link_starts.append((len(plain), html_link_target(child.content)))
+            elif kind == "html_inline" and child.content.lower() != "</a>":
                 text = _html_inline(child.content)
             elif kind == "link_open":
                 link_starts.append((len(plain), str(child.attrs.get("href", ""))))
-            elif kind == "link_close" and link_starts:
+            elif kind in ("link_close", "html_inline") and link_starts:
                 start, href = link_starts.pop()
                 label = squash("".join(plain[start:]))
                 if label and href:

@@ -72,6 +72,18 @@ def test_link_text_stays_and_urls_are_metadata() -> None:
     )
 
 
+def test_inline_html_links_are_metadata_too() -> None:
+    canonical = canonical_markdown('Read <a href="https://x.org/g">the *guide*</a> now.\n')
+    assert canonical.text == "Read the *guide* now.\n"
+    assert canonical.links == (("the guide", "https://x.org/g"),)
+
+
+def test_admonition_marks_go_and_their_text_stays() -> None:
+    assert text_of(":::tip Pro tip\nBook the **next** one.\n:::\n\nAfter.\n") == (
+        "Book the **next** one.\n\nAfter.\n"
+    )
+
+
 def test_images_go(styles: list[str]) -> None:
     text = "\n".join(styles)
     assert "calendar" not in text and "png" not in text
