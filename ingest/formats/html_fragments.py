@@ -81,7 +81,7 @@ class _Fragment:
 
 
 def _inline(element: etree._Element, links: list[tuple[str, str]], skip: str = "") -> str:
-    """The text of an inline element; a link's target is noted, a non-HTML tag kept."""
+    """The text of an inline element (a component's too, ``<Tabs>``); a link's target noted."""
     tag = _tag(element)
     if not tag or tag in _SKIPPED or tag in skip.split():
         return ""
@@ -95,7 +95,7 @@ def _inline(element: etree._Element, links: list[tuple[str, str]], skip: str = "
     href = element.get("href") if tag == "a" else None
     if href and squash(text):
         links.append((squash(text), href))
-    return text if is_html_tag(tag) else f"<{tag}>{text}"
+    return text
 
 
 def inline_text(element: etree._Element, links: list[tuple[str, str]], skip: str = "") -> str:

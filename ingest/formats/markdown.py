@@ -246,7 +246,9 @@ def front_matter_title(content: str) -> str | None:
     except yaml.YAMLError:
         return None
     title = data.get("title") if isinstance(data, dict) else None
-    return squash(str(title)) or None if title is not None else None
+    if not isinstance(title, str | int | float):  # absent, or a list or mapping: no title
+        return None
+    return squash(str(title)) or None
 
 
 def canonical_markdown(text: str) -> Canonical:

@@ -49,6 +49,8 @@ def test_front_matter_goes_and_its_title_is_kept() -> None:
     assert canonical_markdown("---\nlayout: x\n---\nBody.\n").title is None
     assert canonical_markdown("---\n: [unclosed\n---\nBody.\n").text == "Body.\n"
     assert canonical_markdown("Body.\n").title is None
+    assert canonical_markdown("---\ntitle: 2024\n---\nBody.\n").title == "2024"
+    assert canonical_markdown("---\ntitle: [a, b]\n---\nBody.\n").title is None
 
 
 def test_shortcodes_and_comments_go(styles: list[str]) -> None:
