@@ -136,6 +136,12 @@ class _Item:
     parts: list[str] = field(default_factory=list)
     later: bool = False  # a later paragraph of its item
 
+    @property
+    def nested_indent(self) -> str:
+        """Where a list nested in this item starts: under its text, or (no text) beside it."""
+        width = len(self.prefix) if self.parts else len(self.prefix) - len(self.prefix.lstrip())
+        return " " * width
+
     def line(self) -> str:
         if not self.parts:
             return ""
@@ -218,7 +224,7 @@ class _Renderer:
 
     def _open_item(self, token: Token) -> None:
         marker = f"{token.info}{token.markup} " if self.lists[-1] else "- "
-        indent = " " * len(self.items[-1].prefix) if self.items else ""
+        indent = self.items[-1].nested_indent if self.items else ""
         item = _Item(indent + marker)
         self._list_lines().append(item)
         self.items.append(item)

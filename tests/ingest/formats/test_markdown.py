@@ -108,6 +108,7 @@ def test_lists_nest_as_commonmark_nests_them(styles: list[str]) -> None:
     ]
     assert text_of("* a\n\n    + b\n* c\n") == "- a\n  - b\n- c\n"
     assert text_of("3. a\n   - b\n4. c\n") == "3. a\n   - b\n4. c\n"
+    assert text_of("- a\n-\n  - b\n") == "- a\n- b\n"  # an empty item nests nothing
 
 
 def test_a_later_paragraph_of_an_item_follows_its_nested_list() -> None:
