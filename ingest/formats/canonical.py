@@ -1,9 +1,11 @@
 """What every format reader yields: one canonical markdown text, the shape the chunker reads.
 
 Canonical text has one block per line group: ``#`` headings (ATX only), one paragraph per
-line (soft breaks joined), ``- `` list items (nested items indented by two spaces), and
-table rows as ``| a | b |`` lines under a header row. Blocks are separated by a blank line.
-A PDF also says on which page each stretch of the text starts.
+line (soft breaks joined), ``- `` list items (nested items indented by two spaces; a
+markdown guide's numbered items keep ``1.`` and nest under their text, as CommonMark does),
+and table rows as ``| a | b |`` lines under a header row. Blocks are separated by a blank
+line. A PDF also says on which page each stretch of the text starts; a markdown guide's
+front matter may give its title.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Canonical:
     text: str
     pages: tuple[tuple[int, int], ...] = field(default=())  # (offset in text, 1-based page)
     links: tuple[tuple[str, str], ...] = field(default=())  # (link text, URL) kept as metadata
+    title: str | None = None  # a title the format states apart from the text (front matter)
 
     def page_at(self, offset: int) -> int | None:
         """The page that ``offset`` lies on, or None for a format without pages."""
