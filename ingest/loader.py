@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.errors import GuideError
+from ingest.formats.canonical import TextFormatReader
 from ingest.formats.registry import (
     MARKDOWN_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -15,8 +16,17 @@ from ingest.formats.registry import (
 )
 from ingest.headings import Heading, markdown_headings, text_headings
 from ingest.injection import FlaggedLine, flag_lines
+from ingest.text import decode, normalise, normalise_lines
 
-__all__ = ["MARKDOWN_SUFFIXES", "SUPPORTED_SUFFIXES", "Guide", "GuideError", "Section"]
+__all__ = [
+    "MARKDOWN_SUFFIXES",
+    "SUPPORTED_SUFFIXES",
+    "Guide",
+    "GuideError",
+    "Section",
+    "decode",
+    "normalise",
+]
 
 PATH_SEPARATOR = " > "
 
@@ -71,46 +81,6 @@ def title_from_file_name(name: str) -> str:
     return " ".join(w.upper() if w.lower() in ACRONYMS else w.capitalize() for w in words if w)
 
 
-def normalise(text: str) -> str:
-    """One canonical form, so hashes ignore BOMs, CRLF, trailing spaces and blank-line runs."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(line for line, _ in normalise_lines(text.split("\n")))
-
-
-def normalise_lines(
-    lines: list[str], pages: list[int | None] | None = None
-) -> list[tuple[str, int | None]]:
-    """:func:`normalise` line by line, each kept line with its page: trailing spaces go,
-    blank-line runs become one blank line, and blank lines at either end go."""
-    kept: list[tuple[str, int | None]] = []
-    for n, line in enumerate(lines):
-        line = line.rstrip()
-        if not line and (not kept or not kept[-1][0]):
-            continue
-        kept.append((line, pages[n] if pages else None))
-    while kept and not kept[-1][0]:
-        kept.pop()
-    return kept
-
-
-def decode(data: bytes, shown: str | Path) -> str:
-    """UTF-8 text of a guide, or a :class:`GuideError` saying what is wrong with the bytes."""
-    if not data:
-        raise GuideError(shown, "file is empty — add content or remove it")
-    if b"\x00" in data:
-        raise GuideError(
-            shown, "looks like a binary file (it contains NUL bytes) — guides must be UTF-8 text"
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise GuideError(
-            shown,
-            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}) — "
-            "re-save it as UTF-8",
-        ) from None
-
-
 @dataclass(frozen=True)
 class GuideText:
     """A guide file's normalised text, before its sections are found."""
@@ -120,6 +90,7 @@ class GuideText:
     markdown: bool  # headings are CommonMark headings (every format but plain text)
     line_pages: tuple[int | None, ...] = ()
     links: tuple[tuple[str, str], ...] = ()
+    title: str | None = None  # a title the format states apart from the text
 
 
 def _check_file(path: Path, shown: str | Path) -> None:
@@ -161,21 +132,26 @@ def read_source(path: Path, shown: str | Path | None = None) -> GuideText:
     reader = reader_for(suffix)
     pages: list[int | None] | None = None
     links: tuple[tuple[str, str], ...] = ()
-    if reader is None:
+    title: str | None = None
+    if reader is None or isinstance(reader, TextFormatReader):
+        # text: lines addressed to an AI are found in the file's own lines, then parsed
         raw = decode(_read_bytes(path, shown), shown).replace("\r\n", "\n").replace("\r", "\n")
+        flagged = flag_lines(raw, str(shown))
+        raw = _blank(raw, flagged)
+        if reader is not None and raw.strip():
+            canonical = reader.read_text(raw, shown)
+            raw, links, title = canonical.text, canonical.links, canonical.title
     else:
         canonical = reader.read(path, shown)
-        raw, links = canonical.text, canonical.links
+        raw, links, title = canonical.text, canonical.links, canonical.title
         if canonical.pages:
             pages, offset = [], 0
             for line in raw.split("\n"):
                 pages.append(canonical.page_at(offset))
                 offset += len(line) + 1
-    flagged = flag_lines(raw, str(shown))
-    lines = raw.removeprefix("\ufeff").split("\n")
-    for item in flagged:  # blanked, so what remains keeps its line structure
-        lines[item.line - 1] = ""
-    kept = normalise_lines(lines, pages)
+        flagged = flag_lines(raw, str(shown))
+        raw = _blank(raw, flagged)
+    kept = normalise_lines(raw.removeprefix("\ufeff").split("\n"), pages)
     text = "\n".join(line for line, _ in kept)
     if not text.strip():
         if flagged:
@@ -189,7 +165,18 @@ def read_source(path: Path, shown: str | Path | None = None) -> GuideText:
         markdown=suffix not in TEXT_SUFFIXES,
         line_pages=tuple(page for _, page in kept) if pages else (),
         links=links,
+        title=title,
     )
+
+
+def _blank(text: str, flagged: list[FlaggedLine]) -> str:
+    """``text`` with the flagged lines emptied, so what remains keeps its line structure."""
+    if not flagged:
+        return text
+    lines = text.split("\n")
+    for item in flagged:
+        lines[item.line - 1] = ""
+    return "\n".join(lines)
 
 
 def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[FlaggedLine]]:
@@ -247,7 +234,9 @@ def _sections(
     return sections
 
 
-def parse_guide(text: str, source: str, markdown: bool | None = None) -> Guide:
+def parse_guide(
+    text: str, source: str, markdown: bool | None = None, title: str | None = None
+) -> Guide:
     """Title and sections of normalised ``text``: markdown when ``markdown`` says so, or by
     default when ``source`` ends in ``.md``; plain text (bare-line headings) otherwise."""
     lines = text.split("\n")
@@ -263,7 +252,7 @@ def parse_guide(text: str, source: str, markdown: bool | None = None) -> Guide:
                 line=title_line, level=1, text=lines[title_line].strip(), end=title_line + 1
             )
             headings = [title_heading, *headings]
-    title = title_heading.text if title_heading else title_from_file_name(source)
+    title = title_heading.text if title_heading else title or title_from_file_name(source)
     return Guide(
         source=source,
         title=title,
@@ -281,7 +270,7 @@ def load_guide(path: str | Path, shown: str | Path | None = None) -> Guide:
     path = Path(path)
     read = read_source(path, shown)
     return replace(
-        parse_guide(read.text, path.name, read.markdown),
+        parse_guide(read.text, path.name, read.markdown, read.title),
         flagged=read.flagged,
         line_pages=read.line_pages,
         links=read.links,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,10 @@ class FormatReader(Protocol):
     suffixes: tuple[str, ...]
 
     def read(self, path: Path, shown: str | Path) -> Canonical: ...
+
+
+@runtime_checkable
+class TextFormatReader(FormatReader, Protocol):
+    """A format that is text: it reads the decoded text, so lines can be flagged first."""
+
+    def read_text(self, text: str, shown: str | Path) -> Canonical: ...

@@ -20,10 +20,11 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from ingest.errors import GuideError
 from ingest.formats.canonical import Canonical
 from ingest.formats.html import squash, table_lines
 from ingest.formats.html_fragments import html_blocks, html_link_target, is_html_tag
-from ingest.loader import GuideError, decode, normalise
+from ingest.text import decode, normalise
 
 # Liquid/Jinja tags and outputs, Hugo shortcodes: ``{% page "/x" %}``, ``{{ site.name }}``.
 SHORTCODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
@@ -267,7 +268,7 @@ def canonical_markdown(text: str) -> Canonical:
 class MarkdownReader:
     """Reads ``.md``/``.markdown`` guides through markdown-it's tokens."""
 
-    suffixes = (".md", ".markdown")
+    suffixes: tuple[str, ...] = (".md", ".markdown")
 
     def read(self, path: Path, shown: str | Path) -> Canonical:
         """The guide as canonical text, its links kept as metadata."""
@@ -277,7 +278,11 @@ class MarkdownReader:
             raise GuideError(
                 shown, f"cannot be read ({exc.strerror or exc}) — check the file"
             ) from None
-        canonical = canonical_markdown(decode(data, shown))
+        return self.read_text(decode(data, shown), shown)
+
+    def read_text(self, text: str, shown: str | Path) -> Canonical:
+        """Canonical text of a guide's markdown, already decoded."""
+        canonical = canonical_markdown(text)
         if not canonical.text.strip():
             raise GuideError(
                 shown, "has no text outside front matter, comments and shortcodes — add content"

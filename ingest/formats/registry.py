@@ -24,6 +24,12 @@ def _pdf() -> FormatReader:
     return PdfGuideReader()
 
 
+def _markdown() -> FormatReader:
+    from ingest.formats.markdown import MarkdownReader
+
+    return MarkdownReader()
+
+
 def _docx() -> FormatReader:
     from ingest.formats.docx import DocxReader
 
@@ -31,15 +37,17 @@ def _docx() -> FormatReader:
 
 
 BUILDERS: dict[str, Callable[[], FormatReader]] = {
+    ".md": _markdown,
+    ".markdown": _markdown,
     ".html": _html,
     ".htm": _html,
     ".pdf": _pdf,
     ".docx": _docx,
 }
-MARKDOWN_SUFFIXES = (".md",)  # read as written; CommonMark headings
+MARKDOWN_SUFFIXES = (".md", ".markdown")  # text formats: prompt injection is flagged per line
 TEXT_SUFFIXES = (".txt",)  # plain text: read as written, headings recovered from bare lines
 FORMAT_SUFFIXES = tuple(BUILDERS)
-SUPPORTED_SUFFIXES = (*MARKDOWN_SUFFIXES, *TEXT_SUFFIXES, *FORMAT_SUFFIXES)
+SUPPORTED_SUFFIXES = (*FORMAT_SUFFIXES, *TEXT_SUFFIXES)
 
 
 @cache

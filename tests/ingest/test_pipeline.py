@@ -251,11 +251,14 @@ def test_a_guide_that_turns_bad_keeps_its_stored_chunks(
 def test_an_explicit_unsupported_file_is_reported_and_the_rest_ingested(
     tmp_path: Path, store: GuideStore, settings: Settings
 ):
-    pdf = tmp_path / "cv.pdf"
-    pdf.write_bytes(b"%PDF-1.7")
-    report = run_ingest([pdf, SEEDS / ROADMAP], store, settings)
+    pages = tmp_path / "cv.pages"
+    pages.write_bytes(b"PK\x03\x04")
+    report = run_ingest([pages, SEEDS / ROADMAP], store, settings)
     [error] = report.errors
-    assert error.message == f"{pdf}: unsupported file type '.pdf' — guides must be .md or .txt"
+    assert error.message == (
+        f"{pages}: unsupported file type '.pages' — guides must be "
+        ".md, .markdown, .html, .htm, .pdf, .docx, .txt"
+    )
     assert set(stored(store)) == {ROADMAP}
 
 
