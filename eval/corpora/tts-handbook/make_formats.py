@@ -1,6 +1,6 @@
 """Write three of this corpus's guides in the other formats the coach reads.
 
-    python eval/corpora/tts-handbook/make_formats.py [--out DIR]   # default: formats/
+    python eval/corpora/tts-handbook/make_formats.py [--out DIR]   # default: guides/
 
 - ``development-and-training.html``: the guide as the handbook site would serve it, saved
   from a browser: a cookie banner, a header with a nav bar, a sidebar of links and a footer
@@ -46,7 +46,7 @@ from reportlab.platypus import (
 )
 
 HERE = Path(__file__).resolve().parent
-GUIDES = HERE / "guides"
+GUIDES = HERE / "originals"  # the markdown these three were written from (not ingested)
 SITE = "https://handbook.tts.gsa.gov"
 FIXED_DATE = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
 
@@ -237,7 +237,7 @@ def write_pdf(name: str, out: Path) -> Path:
 
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    cli.add_argument("--out", type=Path, default=HERE / "formats", help="output folder")
+    cli.add_argument("--out", type=Path, default=HERE / "guides", help="output folder")
     args = cli.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for path in (
