@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -431,3 +432,87 @@ class HistoryStore:
                 )
             else:
                 existing.rating, existing.comment = rating, comment
+
+
+@dataclass
+class TurnRecord:
+    """One stored turn with its rating, as the insights read them (no id, no address)."""
+
+    conversation: int  # a number standing for the session within one read, never its id
+    seq: int
+    role: str
+    content: str
+    citations: list[dict[str, Any]]
+    refused: bool
+    meta: dict[str, Any]
+    created_at: datetime
+    rating: str | None
+    comment: str | None
+
+
+def turns_since(history: HistoryStore, since: datetime | None) -> list[TurnRecord]:
+    """Every turn from ``since`` on, grouped by conversation and in order (read-only)."""
+    query = (
+        select(
+            MessageRow.session_id,
+            MessageRow.seq,
+            MessageRow.role,
+            MessageRow.content,
+            MessageRow.citations,
+            MessageRow.refused,
+            MessageRow.meta,
+            MessageRow.created_at,
+            FeedbackRow.rating,
+            FeedbackRow.comment,
+        )
+        .outerjoin(FeedbackRow, FeedbackRow.message_id == MessageRow.id)
+        .order_by(MessageRow.session_id, MessageRow.seq)
+    )
+    if since is not None:
+        query = query.where(MessageRow.created_at >= since)
+    with history._reading() as db:
+        rows = db.execute(query).all()
+    numbers: dict[str, int] = {}
+    return [
+        TurnRecord(
+            conversation=numbers.setdefault(row[0], len(numbers)),
+            seq=row[1],
+            role=row[2],
+            content=row[3],
+            citations=row[4] or [],
+            refused=bool(row[5]),
+            meta=row[6] or {},
+            created_at=_aware(row[7]),
+            rating=row[8],
+            comment=row[9],
+        )
+        for row in rows
+    ]
+
+
+def erase_text_before(history: HistoryStore, cutoff: datetime) -> int:
+    """Blank the people's words older than ``cutoff``: questions, their standalone forms and
+    feedback comments (the turns stay, so conversations keep their shape). Returns the
+    number of questions blanked."""
+    with history._writing("retention purge") as db:
+        blanked = db.execute(
+            update(MessageRow)
+            .where(MessageRow.role == "user", MessageRow.created_at < cutoff)
+            .where(MessageRow.content != "")
+            .values(content="", meta={})
+        )
+        answers = db.scalars(
+            select(MessageRow).where(
+                MessageRow.role == "assistant",
+                MessageRow.created_at < cutoff,
+                MessageRow.meta["standalone"].as_string() != "",
+            )
+        ).all()
+        for answer in answers:
+            answer.meta = {**(answer.meta or {}), "standalone": ""}
+        db.execute(
+            update(FeedbackRow)
+            .where(FeedbackRow.created_at < cutoff, FeedbackRow.comment.is_not(None))
+            .values(comment=None)
+        )
+        return int(getattr(blanked, "rowcount", 0) or 0)
