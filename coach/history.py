@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -27,11 +28,19 @@ from sqlalchemy import (
     func,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    aliased,
+    mapped_column,
+    sessionmaker,
+)
 
 from coach.errors import InputError, NotFoundError, StoreUnavailableError, echoed
 from coach.schema import Citation, Turn
@@ -434,57 +443,81 @@ class HistoryStore:
                 existing.rating, existing.comment = rating, comment
 
 
-@dataclass
-class TurnRecord:
-    """One stored turn with its rating, as the insights read them (no id, no address)."""
+@dataclass(slots=True)
+class QuestionRecord:
+    """A question with the coach's reply to it, as the insights read them: no session id."""
 
-    conversation: int  # a number standing for the session within one read, never its id
-    seq: int
-    role: str
     content: str
-    citations: list[dict[str, Any]]
-    refused: bool
-    meta: dict[str, Any]
     created_at: datetime
+    channel: str | None  # where it was asked (the turn's meta)
+    replied: bool
+    refused: bool
+    reason: str | None  # why the reply was a refusal
+    relevance: float | None  # the evidence the reply stood on
+    answer: str
+    citations: list[dict[str, Any]]
     rating: str | None
     comment: str | None
 
 
-def turns_since(history: HistoryStore, since: datetime | None) -> list[TurnRecord]:
-    """Every turn from ``since`` on, grouped by conversation and in order (read-only)."""
+def _decoded(value: Any) -> Any:
+    """A JSON column's value: text from SQLite, already decoded by other drivers."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _moment(value: Any) -> datetime:
+    """A stored time: text from SQLite, a datetime from other drivers; always UTC-aware."""
+    return _aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def questions_since(history: HistoryStore, since: datetime | None) -> list[QuestionRecord]:
+    """Every question from ``since`` on with the reply right after it (read-only).
+
+    JSON and times are read as the driver gives them and decoded here: SQLAlchemy's
+    per-row SQLite datetime parsing is most of the time of a large read.
+    """
+    reply = aliased(MessageRow)
     query = (
         select(
-            MessageRow.session_id,
-            MessageRow.seq,
-            MessageRow.role,
             MessageRow.content,
-            MessageRow.citations,
-            MessageRow.refused,
-            MessageRow.meta,
-            MessageRow.created_at,
+            type_coerce(MessageRow.created_at, Text),
+            MessageRow.meta["channel"].as_string(),
+            reply.id,
+            reply.refused,
+            reply.meta["reason"].as_string(),
+            reply.meta["relevance"].as_float(),
+            reply.content,
+            type_coerce(reply.citations, Text),
             FeedbackRow.rating,
             FeedbackRow.comment,
         )
-        .outerjoin(FeedbackRow, FeedbackRow.message_id == MessageRow.id)
-        .order_by(MessageRow.session_id, MessageRow.seq)
+        .outerjoin(
+            reply,
+            (reply.session_id == MessageRow.session_id)
+            & (reply.seq == MessageRow.seq + 1)
+            & (reply.role == "assistant"),
+        )
+        .outerjoin(FeedbackRow, FeedbackRow.message_id == reply.id)
+        .where(MessageRow.role == "user", MessageRow.content != "")
+        .order_by(MessageRow.created_at)
     )
     if since is not None:
         query = query.where(MessageRow.created_at >= since)
     with history._reading() as db:
-        rows = db.execute(query).all()
-    numbers: dict[str, int] = {}
+        rows = db.connection().execute(query).all()  # plain rows: no ORM loading per row
     return [
-        TurnRecord(
-            conversation=numbers.setdefault(row[0], len(numbers)),
-            seq=row[1],
-            role=row[2],
-            content=row[3],
-            citations=row[4] or [],
-            refused=bool(row[5]),
-            meta=row[6] or {},
-            created_at=_aware(row[7]),
-            rating=row[8],
-            comment=row[9],
+        QuestionRecord(
+            content=row[0],
+            created_at=_moment(row[1]),
+            channel=row[2],
+            replied=row[3] is not None,
+            refused=bool(row[4]),
+            reason=row[5],
+            relevance=row[6],
+            answer=row[7] or "",
+            citations=_decoded(row[8]) or [],
+            rating=row[9],
+            comment=row[10],
         )
         for row in rows
     ]

@@ -8,9 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from coach.embeddings import OnnxMiniLMEmbeddings
-from coach.history import HistoryStore, turns_since
+from coach.history import HistoryStore, MessageRow
 from coach.insights.build import build_report
 from coach.insights.export import CSV_COLUMNS, unanswered_csv
 from coach.insights.models import InsightsReport
@@ -139,7 +140,8 @@ def test_retention_purges_old_text(report: InsightsReport, scripted: History) ->
     history, script, _, _ = scripted
     assert report.period.purged == 1
     assert script.old_question not in report.model_dump_json()
-    stored = [t.content for t in turns_since(history, None) if t.role == "user"]
+    with history.engine.connect() as db:
+        stored = db.scalars(select(MessageRow.content).where(MessageRow.role == "user")).all()
     assert script.old_question not in stored and "" in stored
 
 
