@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,8 @@ class QuestionVectors:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial.npz")
+        # Each writer its own partial file; the last complete one wins.
+        partial = self.path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.partial.npz")
         np.savez(partial, keys=np.asarray(keys), vectors=matrix)
         os.replace(partial, self.path)
 

@@ -99,6 +99,11 @@ UNCOVERED: dict[str, list[str]] = {
 }
 LEAD_INS = ("", "Quick question: ")
 
+LOW_EVIDENCE = [
+    "When can I draw my workplace pension without a penalty?",
+    "Is my employer's 401k match vested after one year?",
+    "How should I split my retirement savings between a Roth and a pension?",
+]
 OFF_TOPIC = [
     "What is a good recipe for banana bread?",
     "Who won the football match last night?",
@@ -144,7 +149,7 @@ class Scripted:
     disliked_section: tuple[str, str]
 
 
-def _ask(
+def store_turn(
     history: HistoryStore,
     session: str,
     question: str,
@@ -155,6 +160,7 @@ def _ask(
     citations: list[Citation] | None = None,
     relevance: float = 0.6,
 ) -> str:
+    """One question and its reply, stored at ``at`` as the chain stores them; the reply's id."""
     asked = history.add_message(session, "user", question, meta={"channel": channel})
     reply = history.add_message(
         session,
@@ -195,7 +201,7 @@ def write_history(history: HistoryStore, cited: list[Citation]) -> Scripted:
                 topic_of[text] = topic
                 if n % 5 == 0:
                     current = session()
-                _ask(
+                store_turn(
                     history,
                     current,
                     text,
@@ -205,8 +211,20 @@ def write_history(history: HistoryStore, cited: list[Citation]) -> Scripted:
                     relevance=0.05,
                 )
                 n += 1
+    for question in LOW_EVIDENCE:  # answered, on evidence under the bar: unanswered too
+        topic_of[question] = "retirement"
+        store_turn(
+            history,
+            session(),
+            question,
+            moment(),
+            CHANNELS[n % 5],
+            citations=cited[:1],
+            relevance=0.25,
+        )
+        n += 1
     for question in OFF_TOPIC:
-        _ask(
+        store_turn(
             history,
             session(),
             question,
@@ -217,7 +235,7 @@ def write_history(history: HistoryStore, cited: list[Citation]) -> Scripted:
         )
         n += 1
     for question in INJECTIONS:
-        _ask(
+        store_turn(
             history,
             session(),
             question,
@@ -232,14 +250,14 @@ def write_history(history: HistoryStore, cited: list[Citation]) -> Scripted:
         for i, question in enumerate(ANSWERED):
             current = session()
             citation = disliked if i % 2 == 0 else cited[(i + round_) % len(cited)]
-            reply = _ask(
+            reply = store_turn(
                 history, current, question, moment(), CHANNELS[n % 5], citations=[citation]
             )
             if i % 2 == 0 and round_ < 3:
                 history.add_feedback(current, reply, "down", COMPLAINTS[round_])
             n += 1
     old = "How do I get a work visa for Japan, asked long ago?"
-    _ask(history, session(), old, NOW - timedelta(days=200), "widget", reason="not_covered")
+    store_turn(history, session(), old, NOW - timedelta(days=200), "widget", reason="not_covered")
     return Scripted(
         topic_of=topic_of,
         sessions=sessions,

@@ -19,7 +19,14 @@ from coach.insights.vectors import QuestionVectors
 from coach.schema import Citation
 from coach.settings import Settings
 from coach.store import GuideStore
-from tests.coach.insights.script import CHANNELS, NOW, UNCOVERED, Scripted, write_history
+from tests.coach.insights.script import (
+    CHANNELS,
+    LOW_EVIDENCE,
+    NOW,
+    UNCOVERED,
+    Scripted,
+    write_history,
+)
 
 SCHEMA = Path(__file__).resolve().parents[3] / "coach" / "insights" / "report.schema.json"
 History = tuple[HistoryStore, Scripted, QuestionVectors, Settings]
@@ -85,6 +92,8 @@ def test_each_uncovered_topic_is_one_group(report: InsightsReport, scripted: His
     purity = sum(c.most_common(1)[0][1] for c in in_groups) / sum(sizes)
     assert purity >= 0.9
     assert [g.count for g in report.unanswered_groups] == sorted(sizes, reverse=True)
+    retirement = max(report.unanswered_groups, key=lambda g: g.low_evidence)
+    assert retirement.low_evidence == len(LOW_EVIDENCE)
 
 
 def test_labels_use_the_questions_own_words(report: InsightsReport) -> None:
