@@ -45,6 +45,10 @@ def test_insights_writes_json_csv_and_html(tmp_path: Path) -> None:
     page = html_file.read_text(encoding="utf-8")
     assert "groups-chart" in page and "<script src" not in page
     assert json.loads(done.stdout)["schema_version"] == 1
+    summary = run_cli("insights", data_dir=data, COLUMNS="240")  # for people: groups first
+    assert summary.returncode == 0, summary.stderr
+    assert "Unanswered, grouped" in summary.stdout
+    assert report.unanswered_groups[0].examples[0][:30] in summary.stdout
 
 
 def test_a_bad_date_is_one_clear_line(tmp_path: Path) -> None:
