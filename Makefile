@@ -61,10 +61,11 @@ test-fast: setup services ## The inner loop: tests neither slow nor browser (no 
 
 BENCH_SCALE_ARGS ?=
 
-bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load, scale (bench/results/)
+bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load, scale, insights (bench/results/)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
+	$(BIN)/python bench/bench_insights.py
 
 clean:
 	rm -rf .coach .pytest_cache .mypy_cache .ruff_cache

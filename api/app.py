@@ -22,7 +22,17 @@ from api.deps import authorization
 from api.errors import error_response, install_error_handlers
 from api.limits import BodySizeLimit, HeaderSizeLimit, RateLimit, RateLimiter
 from api.openapi import tidy_openapi
-from api.routes import chat, feedback, health, library, openai_compat, sessions, slack, widget
+from api.routes import (
+    chat,
+    feedback,
+    health,
+    insights,
+    library,
+    openai_compat,
+    sessions,
+    slack,
+    widget,
+)
 from api.routes.docs import mount_docs
 from api.slack.app import slack_handler
 from coach.errors import CoachError, ConfigError
@@ -129,6 +139,7 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     for api in (chat.router, sessions.router, feedback.router, library.router):
         app.include_router(api, dependencies=[widget_api])
     app.include_router(openai_compat.router, dependencies=[authorization(settings)])
+    app.include_router(insights.router, dependencies=[authorization(settings)])  # never public
     app.include_router(health.router)
     app.include_router(slack.router)  # verified by Slack's signature, not the API key
     app.include_router(widget.router)

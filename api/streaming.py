@@ -36,7 +36,11 @@ async def in_threads(iterator: Iterator[T], slots: anyio.CapacityLimiter) -> Asy
 
 
 async def answer_stream(
-    coach: Coach, question: str, session_id: str, slots: anyio.CapacityLimiter
+    coach: Coach,
+    question: str,
+    session_id: str,
+    slots: anyio.CapacityLimiter,
+    channel: str | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """The events of the answer to ``question`` (cleaned) in ``session_id`` (open).
 
@@ -44,7 +48,7 @@ async def answer_stream(
     client left) leaves the answer running to its end, so the chain still stores it. A
     failure of the chain reaches the reader as the exception.
     """
-    events = coach.stream(question, session_id, checked=True)
+    events = coach.stream(question, session_id, checked=True, channel=channel)
     settled = False  # stored (Completed was sent) or failed: nothing left to finish
     try:
         async for event in in_threads(events, slots):
@@ -70,12 +74,16 @@ def finish_abandoned(events: Iterator[StreamEvent]) -> None:
 
 
 async def whole_answer(
-    coach: Coach, question: str, session_id: str, slots: anyio.CapacityLimiter
+    coach: Coach,
+    question: str,
+    session_id: str,
+    slots: anyio.CapacityLimiter,
+    channel: str | None = None,
 ) -> Answer:
     """The answer to ``question`` (checked, as for ``answer_stream``), in one worker thread."""
 
     def run() -> Answer:
-        for event in coach.stream(question, session_id, checked=True):
+        for event in coach.stream(question, session_id, checked=True, channel=channel):
             if isinstance(event, Completed):
                 return event.answer
         raise RuntimeError("the chain ended without an answer")

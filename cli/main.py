@@ -1,4 +1,4 @@
-"""The ``coach`` command line: ingest, ask, chat, serve, slack, eval."""
+"""The ``coach`` command line: ingest, ask, chat, serve, slack, insights, eval."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def ask(
     """Ask one question (optionally within a conversation)."""
     parts = _build(quiet=as_json)
     if as_json:
-        answer = parts.coach.ask(question, session)
+        answer = parts.coach.ask(question, session, channel="cli")
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         return
     answer = stream_answer(parts.coach, question, session)
@@ -166,7 +166,7 @@ def stream_answer(coach: Any, question: str, session_id: str | None) -> Any:
     """Print the answer as it is produced, then its sources; return the stored answer."""
     from coach.chain import Completed, Delta, Restart
 
-    for event in coach.stream(question, session_id):
+    for event in coach.stream(question, session_id, channel="cli"):
         match event:
             case Delta(text=text):
                 console.print(escape(text), end="")
@@ -274,6 +274,68 @@ def slack() -> None:
     parts = build_ready(settings)
     errors.print("Connecting to Slack over Socket Mode… (Ctrl+C stops)")
     asyncio.run(run_socket_mode(settings, parts))
+
+
+def _since(value: str | None) -> Any:
+    """``--since`` as a UTC moment (a date is its midnight), or a clear error."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--since {value!r} is not a date: use YYYY-MM-DD (UTC).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+@friendly_errors
+def insights(
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Start of the period, YYYY-MM-DD (default: retention)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (documented shape).")
+    ] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the unanswered questions as CSV here.")
+    ] = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report (charts) here.")
+    ] = None,
+) -> None:
+    """What is asked, what goes unanswered, what is disliked (purges text past retention)."""
+    from coach.factory import make_store
+    from coach.history import HistoryStore
+    from coach.insights.build import Insights
+    from coach.insights.export import to_json, unanswered_csv
+    from coach.insights.summary import print_summary
+
+    start = _since(since)
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    history = HistoryStore(settings.history_url)
+    report = Insights(settings, history, make_store(settings)).report(start)
+    if csv_file is not None:
+        _save(csv_file, unanswered_csv(report))
+    if html_file is not None:
+        from coach.insights.html import render_html
+
+        _save(html_file, render_html(report, settings.coach_name))
+    if as_json:
+        sys.stdout.write(to_json(report) + "\n")
+    else:
+        print_summary(report, console)
+
+
+def _save(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    errors.print(f"Wrote {path}")
 
 
 def _register_eval() -> None:

@@ -163,6 +163,7 @@ class Coach:
         *,
         checked: bool = False,
         retrieve: Callable[[list[Query]], Retrieval] | None = None,
+        channel: str | None = None,
     ) -> Iterator[StreamEvent]:
         """Answer ``question`` in ``session_id`` (new when None): text pieces, then Completed.
 
@@ -170,6 +171,7 @@ class Coach:
         ``checked``: the caller already cleaned the question and opened the session (the
         API does, so bad input gets an ordinary error before a stream starts).
         ``retrieve``: runs the retriever in the caller's stead (a LangChain run traces it).
+        ``channel``: where the question came from (widget, api, v1, slack, cli), for insights.
         """
         if not checked:
             question = self.clean_question(question)
@@ -181,7 +183,7 @@ class Coach:
         if recent and recent[-1] == Turn(role="user", content=question):
             recent.pop()  # a retry of a question that got no answer: stored once already
         else:
-            self.history.add_message(session_id, "user", question)
+            self.history.add_message(session_id, "user", question, meta={"channel": channel})
         turns = trim_history(recent, self.settings.history_tokens)
         queries, standalone = self.queries_for(question, turns)
         retrieval = Retrieval(context=[], best_similarity=-1.0)
@@ -213,6 +215,9 @@ class Coach:
                 "grounded": draft.grounded,
                 "fallback_reason": draft.fallback_reason,
                 "usage": draft.usage,
+                "reason": draft.reason if draft.refused else None,
+                "relevance": retrieval.relevance,
+                "channel": channel,
             },
         )
         answer = Answer(
@@ -261,16 +266,20 @@ class Coach:
             draft.text = note + draft.text
         return draft
 
-    def run(self, question: str, session_id: str | None = None) -> Completed:
+    def run(
+        self, question: str, session_id: str | None = None, channel: str | None = None
+    ) -> Completed:
         """The completed answer with its retrieval details (for the eval and tests)."""
-        for event in self.stream(question, session_id):
+        for event in self.stream(question, session_id, channel=channel):
             if isinstance(event, Completed):
                 return event
         raise RuntimeError("the chain ended without an answer")
 
-    def ask(self, question: str, session_id: str | None = None) -> Answer:
+    def ask(
+        self, question: str, session_id: str | None = None, channel: str | None = None
+    ) -> Answer:
         """The answer contract for ``question``."""
-        return self.run(question, session_id).answer
+        return self.run(question, session_id, channel).answer
 
     def _coverage_refusal(
         self, question: str, retrieval: Retrieval, scored: ScoredContext | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -27,10 +28,19 @@ from sqlalchemy import (
     func,
     select,
     text,
+    type_coerce,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    aliased,
+    mapped_column,
+    sessionmaker,
+)
 
 from coach.errors import InputError, NotFoundError, StoreUnavailableError, echoed
 from coach.schema import Citation, Turn
@@ -431,3 +441,111 @@ class HistoryStore:
                 )
             else:
                 existing.rating, existing.comment = rating, comment
+
+
+@dataclass(slots=True)
+class QuestionRecord:
+    """A question with the coach's reply to it, as the insights read them: no session id."""
+
+    content: str
+    created_at: datetime
+    channel: str | None  # where it was asked (the turn's meta)
+    replied: bool
+    refused: bool
+    reason: str | None  # why the reply was a refusal
+    relevance: float | None  # the evidence the reply stood on
+    answer: str
+    citations: list[dict[str, Any]]
+    rating: str | None
+    comment: str | None
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON column's value: text from SQLite, already decoded by other drivers."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _moment(value: Any) -> datetime:
+    """A stored time: text from SQLite, a datetime from other drivers; always UTC-aware."""
+    return _aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def questions_since(history: HistoryStore, since: datetime | None) -> list[QuestionRecord]:
+    """Every question from ``since`` on with the reply right after it (read-only).
+
+    JSON and times are read as the driver gives them and decoded here: SQLAlchemy's
+    per-row SQLite datetime parsing is most of the time of a large read.
+    """
+    reply = aliased(MessageRow)
+    query = (
+        select(
+            MessageRow.content,
+            type_coerce(MessageRow.created_at, Text),
+            MessageRow.meta["channel"].as_string(),
+            reply.id,
+            reply.refused,
+            reply.meta["reason"].as_string(),
+            reply.meta["relevance"].as_float(),
+            reply.content,
+            type_coerce(reply.citations, Text),
+            FeedbackRow.rating,
+            FeedbackRow.comment,
+        )
+        .outerjoin(
+            reply,
+            (reply.session_id == MessageRow.session_id)
+            & (reply.seq == MessageRow.seq + 1)
+            & (reply.role == "assistant"),
+        )
+        .outerjoin(FeedbackRow, FeedbackRow.message_id == reply.id)
+        .where(MessageRow.role == "user", MessageRow.content != "")
+        .order_by(MessageRow.created_at)
+    )
+    if since is not None:
+        query = query.where(MessageRow.created_at >= since)
+    with history._reading() as db:
+        rows = db.connection().execute(query).all()  # plain rows: no ORM loading per row
+    return [
+        QuestionRecord(
+            content=row[0],
+            created_at=_moment(row[1]),
+            channel=row[2],
+            replied=row[3] is not None,
+            refused=bool(row[4]),
+            reason=row[5],
+            relevance=row[6],
+            answer=row[7] or "",
+            citations=_decoded(row[8]) or [],
+            rating=row[9],
+            comment=row[10],
+        )
+        for row in rows
+    ]
+
+
+def erase_text_before(history: HistoryStore, cutoff: datetime) -> int:
+    """Blank the people's words older than ``cutoff``: questions, their standalone forms and
+    feedback comments (the turns stay, so conversations keep their shape). Returns the
+    number of questions blanked."""
+    with history._writing("retention purge") as db:
+        blanked = db.execute(
+            update(MessageRow)
+            .where(MessageRow.role == "user", MessageRow.created_at < cutoff)
+            .where(MessageRow.content != "")
+            .values(content="", meta={})
+        )
+        answers = db.scalars(
+            select(MessageRow).where(
+                MessageRow.role == "assistant",
+                MessageRow.created_at < cutoff,
+                MessageRow.meta["standalone"].as_string() != "",
+            )
+        ).all()
+        for answer in answers:
+            answer.meta = {**(answer.meta or {}), "standalone": ""}
+        db.execute(
+            update(FeedbackRow)
+            .where(FeedbackRow.created_at < cutoff, FeedbackRow.comment.is_not(None))
+            .values(comment=None)
+        )
+        return int(getattr(blanked, "rowcount", 0) or 0)

@@ -223,6 +223,30 @@ class Settings(BaseSettings):
         "titles at ingest.",
     )
 
+    # Insights (coach insights, GET /api/insights, /insights)
+    insights_retention_days: int = Field(
+        90,
+        ge=1,
+        description="Question text (and feedback comments) older than this many days is "
+        "blanked from the history on each insights run.",
+    )
+    # On the scripted history of tests/coach/insights (four topics asked 36 ways each) with
+    # the local MiniLM model, each topic is one group from 0.7 up to 0.8; 0.75 sits between.
+    insights_group_distance: float = Field(
+        0.75,
+        gt=0,
+        le=2,
+        description="Unanswered questions are grouped while their groups' mean cosine "
+        "distance stays under this (average linkage).",
+    )
+    insights_evidence_bar: float = Field(
+        0.3,
+        ge=-1,
+        le=1,
+        description="An answered question whose relevance is under this counts as unanswered "
+        "(low evidence) in the insights.",
+    )
+
     # Evaluation judge (ragas LLM metrics)
     judge_model: str | None = Field(None, description="Judge model for LLM-based ragas metrics.")
 

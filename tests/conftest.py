@@ -24,6 +24,7 @@ pytest_plugins = ["tests.openai_double.fixtures"]
 SLOW = frozenset(
     {
         "tests/api/test_health.py::test_the_app_builds_its_parts_and_ingests_the_seeds",
+        "tests/cli/test_insights_cli.py::test_insights_writes_json_csv_and_html",
         "tests/cli/test_llm_cli.py::test_ask_streams_the_llm_answer",
         "tests/cli/test_main.py::test_ingest_reports_bad_guides_and_keeps_going",
         "tests/eval/test_harness.py::test_end_to_end_on_a_subset_writes_all_four_files",

@@ -9,7 +9,7 @@ from contextlib import aclosing
 from typing import Any
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.deps import AnswerSlots, CoachDep
@@ -33,6 +33,12 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
+def channel_of(http: Request) -> str:
+    """'widget' for a browser page (it sends Origin or Sec-Fetch-Site), else 'api'."""
+    browser = "origin" in http.headers or "sec-fetch-site" in http.headers
+    return "widget" if browser else "api"
+
+
 def chat_response(answer: Answer) -> ChatResponse:
     """The answer contract plus its sanitized HTML."""
     return ChatResponse.of(answer, render_answer(answer.answer, answer.citations))
@@ -43,11 +49,14 @@ def chat_response(answer: Answer) -> ChatResponse:
     response_model=ChatResponse,
     responses=error_responses(400, 401, 404, 413, 422, 429, 500, 503),
 )
-async def chat(request: ChatRequest, coach: CoachDep, slots: AnswerSlots) -> ChatResponse:
+async def chat(
+    request: ChatRequest, http: Request, coach: CoachDep, slots: AnswerSlots
+) -> ChatResponse:
     """Ask a question; get the cited answer once it is complete."""
+    channel = channel_of(http)
 
     def answer() -> ChatResponse:
-        return chat_response(coach.ask(request.message, request.session_id))
+        return chat_response(coach.ask(request.message, request.session_id, channel))
 
     return await anyio.to_thread.run_sync(answer, limiter=slots)
 
@@ -58,7 +67,7 @@ async def chat(request: ChatRequest, coach: CoachDep, slots: AnswerSlots) -> Cha
     responses={**STREAM_DOC, **error_responses(400, 401, 404, 413, 422, 429, 503)},
 )
 async def chat_stream(
-    request: ChatRequest, coach: CoachDep, slots: AnswerSlots
+    request: ChatRequest, http: Request, coach: CoachDep, slots: AnswerSlots
 ) -> EventSourceResponse:
     """Ask a question; the answer streams as Server-Sent Events.
 
@@ -70,7 +79,8 @@ async def chat_stream(
         coach.open_session, request.session_id, limiter=slots
     )
     return EventSourceResponse(
-        answer_events(coach, question, session_id, slots), headers=STREAM_HEADERS
+        answer_events(coach, question, session_id, slots, channel_of(http)),
+        headers=STREAM_HEADERS,
     )
 
 
@@ -79,12 +89,16 @@ def _event(name: str, payload: Any) -> ServerSentEvent:
 
 
 async def answer_events(
-    coach: Coach, question: str, session_id: str, slots: anyio.CapacityLimiter
+    coach: Coach,
+    question: str,
+    session_id: str,
+    slots: anyio.CapacityLimiter,
+    channel: str | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The SSE events of one answer."""
     yield _event("session", {"session_id": session_id})
     try:
-        async with aclosing(answer_stream(coach, question, session_id, slots)) as events:
+        async with aclosing(answer_stream(coach, question, session_id, slots, channel)) as events:
             async for event in events:
                 match event:
                     case Delta(text=text):

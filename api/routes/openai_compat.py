@@ -194,7 +194,7 @@ async def chat_completions(
             coach, question, session_id, completion_id, body.messages, include_usage, slots
         )
         return StreamingResponse(events, media_type="text/event-stream", headers=STREAM_HEADERS)
-    answer = await whole_answer(coach, question, session_id, slots)
+    answer = await whole_answer(coach, question, session_id, slots, "v1")
     content = answer.answer + sources_block(answer.citations)
     return JSONResponse(
         {
@@ -246,7 +246,7 @@ async def completion_chunks(
     yield chunk({"role": "assistant", "content": ""})
     streamed: list[str] = []
     try:
-        async with aclosing(answer_stream(coach, question, session_id, slots)) as events:
+        async with aclosing(answer_stream(coach, question, session_id, slots, "v1")) as events:
             async for event in events:
                 match event:
                     case Delta(text=text):

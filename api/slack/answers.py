@@ -98,7 +98,9 @@ class ThreadAnswerer:
         """Answer ``message`` (cleaned); show the text so far at most every ``UPDATE_SECONDS``."""
         text, shown_at = "", time.monotonic()
         coach = self.parts.coach
-        async with aclosing(answer_stream(coach, message, session_id, self.slots)) as events:
+        async with aclosing(
+            answer_stream(coach, message, session_id, self.slots, "slack")
+        ) as events:
             async for event in events:
                 match event:
                     case Delta(text=piece):
