@@ -66,6 +66,7 @@ bench: setup ## Benchmarks: ingestion, embeddings, ask latency, HTTP load, scale
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 	$(BIN)/python bench/bench_insights.py
+	$(BIN)/python bench/bench_formats.py
 
 clean:
 	rm -rf .coach .pytest_cache .mypy_cache .ruff_cache
