@@ -31,6 +31,7 @@ SLOW = frozenset(
         "tests/eval/test_harness.py::test_eval_command_runs_from_the_cli",
         "tests/eval/test_harness.py::test_eval_corpus_end_to_end_through_the_cli",
         "tests/eval/test_harness.py::test_eval_dev_split_and_bad_corpus_name",
+        "tests/eval/test_llm_declines_eval.py",
         "tests/eval/test_llm_eval.py",
         "tests/eval/test_llm_eval_corpora.py",
         "tests/ingest/test_summary.py::test_every_starter_question_is_answered_with_citations",

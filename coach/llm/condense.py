@@ -11,6 +11,7 @@ from coach.errors import GenerationError
 from coach.llm.budget import fit_history
 from coach.llm.client import EmptyCompletion, RetryPolicy, make_chat_model
 from coach.llm.pricing import encoding_for
+from coach.llm.statements import is_refusal
 from coach.prompt_files import load_prompt
 from coach.retrieval import Query
 from coach.schema import Turn
@@ -24,7 +25,11 @@ ORIGINAL_WEIGHT = 0.5  # the follow-up as typed still helps retrieval, a little
 class QueryRewriter:
     """Turns "and how long does that take?" into "How long does the switch to AI engineer take?".
 
-    Any failure returns None, so the coach falls back to its offline follow-up expansion.
+    Any failure returns None, so the coach falls back to its offline follow-up expansion;
+    so do a reply that is no rewrite (the latest message unchanged) and a decline: a small
+    model echoes or declines what it cannot resolve, and the offline expansion asks the
+    latest message too, with the earlier turns' words. A model that resolves nothing thus
+    retrieves exactly what the offline coach retrieves.
     """
 
     def __init__(self, chat: BaseChatModel, settings: Settings, retry: RetryPolicy) -> None:
@@ -73,6 +78,12 @@ class QueryRewriter:
         if not standalone or len(standalone) > max(4 * len(question), 400):
             log.warning("Condensing returned %d chars; ignored", len(standalone))
             return None
+        if is_refusal(standalone):
+            log.info("The model declined to condense; using the offline expansion")
+            return None
+        if _same_words(standalone, question):
+            log.info("The model returned the follow-up unchanged; using the offline expansion")
+            return None
         return standalone
 
     def rewrite(self, question: str, history: list[Turn]) -> tuple[list[Query], str] | None:
@@ -80,7 +91,11 @@ class QueryRewriter:
         standalone = self.condense(question, history)
         if standalone is None:
             return None
-        queries = [Query(standalone)]
-        if standalone.casefold() != question.casefold():
-            queries.append(Query(question, ORIGINAL_WEIGHT))
-        return queries, standalone
+        return [Query(standalone), Query(question, ORIGINAL_WEIGHT)], standalone
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Whether two texts say the same (case, spacing and punctuation aside)."""
+    return [ch for ch in a.casefold() if ch.isalnum()] == [
+        ch for ch in b.casefold() if ch.isalnum()
+    ]

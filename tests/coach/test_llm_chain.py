@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from coach.chain import Coach, Completed, Delta
 from coach.citations import validate_citations
 from coach.conversation import build_queries
@@ -72,6 +74,29 @@ def test_a_failing_condense_step_falls_back_to_offline_expansion(
     )
     openai_server.script(*[Reply(status=500)] * 3)
     assert llm_coach.queries_for("and the salary?", history) == expected
+
+
+@pytest.mark.parametrize(
+    "reply", ["and the salary?", '"And the salary"', "The guides don't cover that."]
+)
+def test_an_echoed_or_declined_condense_step_expands_offline(
+    reply: str, openai_server: OpenAIServer, llm_coach: Coach
+) -> None:
+    """A small model echoes or declines what it cannot resolve (issue 27): the offline
+    expansion then runs, so retrieval is the offline coach's."""
+    history = [
+        Turn(role="user", content="How long does it take to become an AI engineer?"),
+        Turn(role="assistant", content="Three to six months [1]."),
+    ]
+    openai_server.script(reply)
+    expected = build_queries(
+        "and the salary?",
+        history,
+        llm_coach.retriever.idf,
+        llm_coach.settings.history_answer_weight,
+    )
+    assert llm_coach.queries_for("and the salary?", history) == expected
+    assert len(openai_server.chat_requests()) == 1  # asked once, not retried
 
 
 def test_the_rewrite_keeps_the_follow_up_as_a_weaker_query(
