@@ -19,6 +19,7 @@ from markdown_it.token import Token
 
 from coach.schema import Statement
 from ingest.errors import GuideError
+from ingest.formats.markdown import SHORTCODE
 from ingest.loader import read_guide_text
 
 _SPACES = re.compile(r"\s+")
@@ -56,9 +57,11 @@ def _inline_text(token: Token) -> str:
 
 
 def markdown_blocks(text: str) -> GuideBlocks:
-    """Paragraphs, headings and table rows as CommonMark parses ``text``."""
+    """Paragraphs, headings and table rows as CommonMark parses ``text`` (template tags
+    such as ``{% page "/x" %}`` left out, as the published page shows)."""
     blocks = GuideBlocks()
     row: list[str] | None = None
+    text = SHORTCODE.sub("", text)  # template tags are the site's, not the writer's words
     for token in MarkdownIt("commonmark").enable("table").parse(text):
         if token.type == "tr_open":
             row = []
