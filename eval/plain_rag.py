@@ -1,7 +1,9 @@
 """The "baseline" system: a plain LangChain RAG over the same guides, embeddings, generator.
 
 Fixed-size character chunks (1000/200), Chroma similarity search top 4 on the raw question,
-no history, no hybrid search, no refusal logic beyond the generator's own.
+no history, no hybrid search, no refusal logic beyond the generator's own. Text and markdown
+are read by LangChain's TextLoader and PDFs by its PyPDFLoader; HTML and Word pages by the
+coach's own readers (LangChain's loaders for them need packages the project does not ship).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from coach.retrieval import Query, Retrieval, Retriever
 from coach.schema import Chunk, Draft, Retrieved
 from coach.voice import Voice
 from eval.corpus import guide_files
+from ingest.loader import read_guide_text
 
 __all__ = ["BaselineRag", "guide_files"]
 
@@ -52,7 +55,7 @@ class BaselineRag(Retriever):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
         from langchain_chroma import Chroma
-        from langchain_community.document_loaders import TextLoader
+        from langchain_community.document_loaders import PyPDFLoader, TextLoader
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         self.generator = generator
@@ -66,7 +69,13 @@ class BaselineRag(Retriever):
         )
         documents: list[Document] = []
         for path in guides:
-            pages = TextLoader(str(path), encoding="utf-8").load()
+            suffix = path.suffix.lower()
+            if suffix in (".md", ".markdown", ".txt"):
+                pages = TextLoader(str(path), encoding="utf-8").load()
+            elif suffix == ".pdf":
+                pages = PyPDFLoader(str(path)).load()
+            else:  # LangChain's HTML and Word loaders need packages this project does not ship
+                pages = [Document(page_content=read_guide_text(path))]
             for position, doc in enumerate(splitter.split_documents(pages)):
                 doc.metadata = {"source": path.name, "position": position}
                 doc.id = f"baseline:{path.name}:{position:03d}"

@@ -12,6 +12,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 from eval.command import run_corpora
 from eval.corpus import discover
 from tests.openai_double.server import OpenAIServer
@@ -29,6 +31,7 @@ FIGURES = (
 )
 
 
+@pytest.mark.timeout(900)  # every corpus's test half through the HTTP double, on 2 cores
 def test_every_corpus_evaluates_with_the_llm_and_nothing_unsupported_reaches_an_answer(
     openai_server: OpenAIServer, tmp_path: Path
 ) -> None:

@@ -73,8 +73,8 @@ def test_the_rate_counts_statements_against_the_guides_they_cite(tmp_path: Path)
 def test_a_link_whose_target_is_a_template_tag_reads_as_its_text(tmp_path: Path) -> None:
     path = tmp_path / "play.md"
     path.write_text(
-        "- [Play 1 - Understand the power\n  differential]({% page \"/play-1/\" %})\n\n"
-        "Head over to the [training\npage]({% page \"/t/\" %}).\n"
+        '- [Play 1 - Understand the power\n  differential]({% page "/play-1/" %})\n\n'
+        'Head over to the [training\npage]({% page "/t/" %}).\n'
     )
     blocks = [guide_blocks(path)]
     assert is_whole("Play 1 - Understand the power differential", blocks)

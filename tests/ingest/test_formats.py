@@ -15,7 +15,9 @@ from eval.whole_units import guide_blocks, is_whole
 from tests.ingest.formats.test_pdf import PAGE_ONE, PAGE_TWO, write_pdf
 from tests.support import build_parts, ingested_store
 
-HTML_PAGE = Path(__file__).parent / "fixtures" / "formats" / "handbook.html"
+FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+HTML_PAGE = FIXTURES / "handbook.html"
+STYLES = FIXTURES / "styles.md"  # hard-wrapped, setext, front matter, shortcodes, tables
 
 
 def write_docx(path: Path) -> Path:
@@ -43,6 +45,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, embeddings: OnnxMiniLMEmbedd
     write_pdf(guides / "interviews.pdf", [PAGE_ONE, PAGE_TWO])
     write_docx(guides / "applying.docx")
     shutil.copy(HTML_PAGE, guides / "one-on-ones.html")
+    shutil.copy(STYLES, guides / "styles.md")
     (guides / "networking.txt").write_text(
         "Networking for a career change\n\n"
         "Reach out to two people a week who already work in the role you want.\n"
@@ -56,7 +59,13 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, embeddings: OnnxMiniLMEmbedd
 def test_every_format_lands_in_one_store(mixed: tuple[Path, Parts]) -> None:
     _, parts = mixed
     sources = {c.source for c in parts.store.all_chunks()}
-    assert sources == {"interviews.pdf", "applying.docx", "one-on-ones.html", "networking.txt"}
+    assert sources == {
+        "interviews.pdf",
+        "applying.docx",
+        "one-on-ones.html",
+        "networking.txt",
+        "styles.md",
+    }
     pages = {c.page for c in parts.store.all_chunks() if c.source == "interviews.pdf"}
     assert pages == {1, 2}
     assert all(c.page is None for c in parts.store.all_chunks() if c.source != "interviews.pdf")
@@ -70,6 +79,8 @@ def test_every_format_lands_in_one_store(mixed: tuple[Path, Parts]) -> None:
         ("How long should my CV be?", "applying.docx", None),
         ("How often should a manager hold one-on-ones?", "one-on-ones.html", None),
         ("How many people should I reach out to when networking?", "networking.txt", None),
+        ("How long should a one-on-one with a new hire be?", "styles.md", None),
+        ("Why meet weekly instead of monthly?", "styles.md", None),
     ],
 )
 def test_each_format_is_answered_with_a_citation_saying_where(
