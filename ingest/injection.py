@@ -5,12 +5,16 @@ rules, to reply with fixed words, or that imitates a chat template's role marker
 attack on whoever reads the guide with a language model. The patterns are about how such
 instructions are phrased in English, not about any guide's subject. A phrase inside a code
 span or quotation marks is a mention (a guide about security may quote one) and is let be.
+Lines are checked in their :func:`~ingest.visible.skeleton` form, so zero-width characters,
+bidi controls, full-width or look-alike letters do not hide an instruction.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from ingest.visible import skeleton, visible
 
 _AI = r"(?:ai|a\.i\.|assistant|chat ?bot|bot|llm|language model|model|agent|gpt|copilot)"
 _RULES = r"(?:instructions?|prompts?|rules|guidelines|directions|directives)"
@@ -87,6 +91,7 @@ def _mentions(line: str) -> list[tuple[int, int]]:
 
 def injection_reason(line: str) -> str | None:
     """Why ``line`` reads as instructions to an AI, or None when it reads as prose."""
+    line = skeleton(line)
     quoted = _mentions(line)
     for reason, pattern in PATTERNS:
         for match in pattern.finditer(line):
@@ -102,5 +107,5 @@ def flag_lines(text: str, path: str) -> list[FlaggedLine]:
     for number, line in enumerate(text.split("\n"), 1):
         reason = injection_reason(line)
         if reason:
-            flagged.append(FlaggedLine(path, number, line.strip()[:200], reason))
+            flagged.append(FlaggedLine(path, number, visible(line).strip()[:200], reason))
     return flagged
