@@ -33,9 +33,10 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def chat_response(answer: Answer) -> ChatResponse:
+def chat_response(answer: Answer, coach: Coach) -> ChatResponse:
     """The answer contract plus its sanitized HTML."""
-    return ChatResponse.of(answer, render_answer(answer.answer, answer.citations))
+    html = render_answer(answer.answer, answer.citations, coach.settings.link_origins)
+    return ChatResponse.of(answer, html)
 
 
 @router.post(
@@ -47,7 +48,7 @@ async def chat(request: ChatRequest, coach: CoachDep, slots: AnswerSlots) -> Cha
     """Ask a question; get the cited answer once it is complete."""
 
     def answer() -> ChatResponse:
-        return chat_response(coach.ask(request.message, request.session_id))
+        return chat_response(coach.ask(request.message, request.session_id), coach)
 
     return await anyio.to_thread.run_sync(answer, limiter=slots)
 
@@ -92,7 +93,7 @@ async def answer_events(
                     case Restart(reason=reason):  # discard the text so far; the rest replaces it
                         yield _event("reset", {"reason": reason})
                     case Completed(answer=answer):
-                        response = chat_response(answer)
+                        response = chat_response(answer, coach)
                         citations = [c.model_dump(mode="json") for c in response.citations]
                         yield _event("citations", {"citations": citations})
                         yield ServerSentEvent(response.model_dump_json(), event="done")
