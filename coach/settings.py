@@ -178,6 +178,11 @@ class Settings(BaseSettings):
         description="Proxy addresses or networks (JSON list) whose X-Forwarded-For is believed; "
         "none by default.",
     )
+    accept_reader_requests: bool = Field(
+        False,
+        description="Keep guide lines that ask the reader for credentials, payment or to run a "
+        "program (ingest lists them either way); off by default, so they never reach an answer.",
+    )
     link_origins: list[str] = Field(
         default_factory=list,
         description="Origins (https://host[:port]) that links in answers may go to; any other "

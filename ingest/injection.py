@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from ingest.visible import skeleton, visible
 
@@ -72,14 +73,19 @@ _CODE_SPAN = re.compile(r"`[^`\n]*`")
 _QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
 
 
+Kind = Literal["injection", "request"]  # addressed to an AI / asks the reader for something
+
+
 @dataclass(frozen=True)
 class FlaggedLine:
-    """A line kept out of the store: where it is, what it says, and why it was flagged."""
+    """A line flagged at ingest: where it is, what it says, and why it was flagged."""
 
     path: str
     line: int  # 1-based, in the file as written
     text: str
     reason: str
+    kind: Kind = "injection"
+    kept: bool = False  # left in the store (the operator accepts requests to the reader)
 
 
 def _mentions(line: str) -> list[tuple[int, int]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from coach.errors import InputError
 from ingest.headings import Heading, markdown_headings, text_headings
 from ingest.injection import FlaggedLine, flag_lines
+from ingest.requests import request_lines
 
 SUPPORTED_SUFFIXES = (".md", ".txt")
 MARKDOWN_SUFFIXES = (".md",)
@@ -54,7 +55,7 @@ class Guide:
     title: str
     text: str
     sections: tuple[Section, ...]
-    flagged: tuple[FlaggedLine, ...] = ()  # lines addressed to an AI, left out of ``text``
+    flagged: tuple[FlaggedLine, ...] = ()  # lines flagged; left out of ``text`` unless kept
 
 
 ACRONYMS = frozenset("ai ml llm llms api apis rag aws gcp sql ux ui cv qa devops mlops".split())
@@ -91,9 +92,12 @@ def decode(data: bytes, shown: str | Path) -> str:
         ) from None
 
 
-def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[FlaggedLine]]:
+def read_guide(
+    path: Path, shown: str | Path | None = None, *, accept_requests: bool = False
+) -> tuple[str, list[FlaggedLine]]:
     """The normalised text of a supported, readable, non-empty guide file, without the lines
-    that address an AI (prompt injection); those come second, numbered as in the file."""
+    that address an AI (prompt injection) or ask the reader for credentials, payment or a
+    program (kept when ``accept_requests``); those come second, numbered as in the file."""
     shown = path if shown is None else shown
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
@@ -114,19 +118,28 @@ def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[F
         ) from None
     raw = decode(data, shown).replace("\r\n", "\n").replace("\r", "\n")
     flagged = flag_lines(raw, str(shown))
-    if flagged:  # blank them, so what remains keeps its line structure
-        lines = raw.split("\n")
-        for item in flagged:
+    injected = {item.line for item in flagged}
+    requests = request_lines(raw, str(shown), kept=accept_requests)
+    flagged = sorted([*flagged, *(r for r in requests if r.line not in injected)], key=_line)
+    if left_out := [item for item in flagged if not item.kept]:
+        lines = raw.split("\n")  # blank them, so what remains keeps its line structure
+        for item in left_out:
             lines[item.line - 1] = ""
         raw = "\n".join(lines)
     text = normalise(raw)
     if not text.strip():
-        if flagged:
+        if left_out:
             raise GuideError(
-                shown, "holds only text addressed to an AI (prompt injection) — nothing to ingest"
+                shown,
+                "holds only lines left out (addressed to an AI, or asking the reader for "
+                "credentials, payment or a program) — nothing to ingest",
             )
         raise GuideError(shown, "file contains only whitespace — add content or remove it")
     return text, flagged
+
+
+def _line(item: FlaggedLine) -> int:
+    return item.line
 
 
 def read_guide_text(path: Path, shown: str | Path | None = None) -> str:
@@ -191,12 +204,15 @@ def parse_guide(text: str, source: str) -> Guide:
     )
 
 
-def load_guide(path: str | Path, shown: str | Path | None = None) -> Guide:
+def load_guide(
+    path: str | Path, shown: str | Path | None = None, *, accept_requests: bool = False
+) -> Guide:
     """Read, validate and parse one guide; ``shown`` is how error messages name the file.
 
     Raises :class:`GuideError` (an ``InputError``) naming the file when it cannot be used.
-    Lines addressed to an AI are left out of its sections and listed in ``flagged``.
+    Lines addressed to an AI, and (unless ``accept_requests``) lines asking the reader for
+    credentials, payment or a program, are left out of its sections and listed in ``flagged``.
     """
     path = Path(path)
-    text, flagged = read_guide(path, shown)
+    text, flagged = read_guide(path, shown, accept_requests=accept_requests)
     return replace(parse_guide(text, path.name), flagged=tuple(flagged))
