@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import httpx
@@ -222,3 +223,24 @@ def test_the_slack_tables_hold_the_widest_ids_on_postgresql(postgres_url: str) -
             threads.first_delivery("E" * (widths["event_id"] + 1))
     finally:
         engine.dispose()
+
+
+def test_an_endless_header_is_cut_off_while_it_is_read(api: Served) -> None:
+    """N9: the server answers 431 once a head passes the limit, drops the rest as it comes
+    (never holding it) and closes: here a 10 MB header."""
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        sent = 0
+        try:
+            while sent < 10_000_000:
+                sock.sendall(b"a" * 16_384)
+                sent += 16_384
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed on us: what we want
+        reply = b""
+        while chunk := sock.recv(65_536):  # ends: the server closes
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 431"), reply[:200]
+    assert b'"headers_too_large"' in reply
+    assert api.client.get("/healthz").status_code == 200
