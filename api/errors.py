@@ -7,6 +7,7 @@ unexpected becomes a 500 whose body never carries a traceback.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -113,12 +114,24 @@ def _http_body(exc: HTTPException) -> dict[str, Any]:
     return error_body(code, default, exc.detail or None)
 
 
+# Steps of a pydantic error location that name its schema, not the request's fields:
+# "function-after[unicode_text(), str]", "tagged-union[…]", a union member's type ("str").
+_SCHEMA_STEP = re.compile(r"^[a-z][a-z-]*\[.*\]$|^(?:str|int|float|bool|bytes|none|list|dict)$")
+
+
 def _field(loc: Sequence[Any]) -> str:
-    """``("body", "message")`` → ``message``; the body itself → ``request body``."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "path", "query", "header", "cookie"):
-        parts = parts[1:]
-    return ".".join(parts) or "request body"
+    """``("body", "messages", 0, "content")`` → ``messages[0].content``; the body itself →
+    ``request body``. Steps that name pydantic's schema rather than a field are left out."""
+    steps = list(loc)
+    if steps and steps[0] in ("body", "path", "query", "header", "cookie"):
+        steps = steps[1:]
+    field = ""
+    for step in steps:
+        if isinstance(step, int):
+            field += f"[{step}]"
+        elif not _SCHEMA_STEP.match(str(step)):
+            field += f".{step}" if field else str(step)
+    return field or "request body"
 
 
 def validation_message(errors: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, str]]]:

@@ -2,6 +2,8 @@
 
 markdown-it-py (CommonMark + tables, raw HTML disabled) renders; nh3 then keeps only a
 small set of tags and attributes, so nothing a guide or a user wrote can run in the page.
+Links go only to ``COACH_LINK_ORIGINS``: the coach writes others as text before an answer is
+stored, and the renderer does again for answers stored before the setting changed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 from coach.citations import ANSWER_MARKERS
+from coach.links import allowed, guard_links
 from coach.schema import Citation
 
 # "[1]", "[1, 2]", "[1; 3]"; "[1][3]" is two markers.
@@ -89,11 +92,25 @@ def _link_citations(state: StateCore) -> None:
 
 
 def _mark_links(state: StateCore) -> None:
-    """Core rule: links from the markdown never pass on the page as referrer or endorse."""
+    """Core rule: links from the markdown never pass on the page as referrer or endorse,
+    and a link the text guard missed, to an origin not allowed, becomes its label."""
+    origins: frozenset[str] = state.env.get("origins", frozenset())
     for block in state.tokens:
-        for child in block.children or ():
+        if not block.children:
+            continue
+        children: list[Token] = []
+        dropped = 0
+        for child in block.children:
+            if child.type == "link_open" and not allowed(str(child.attrGet("href")), origins):
+                dropped += 1
+                continue
+            if child.type == "link_close" and dropped:
+                dropped -= 1
+                continue
             if child.type == "link_open":
                 child.attrSet("rel", LINK_REL)
+            children.append(child)
+        block.children = children
 
 
 def _image_as_text(
@@ -116,11 +133,15 @@ def _markdown() -> MarkdownIt:
 _md = _markdown()
 
 
-def render_answer(text: str, citations: Iterable[Citation] = ()) -> str:
-    """Sanitized HTML of an answer; ``[n]`` links only for the numbers in ``citations``."""
-    return _render(text, frozenset(c.id for c in citations))
+def render_answer(
+    text: str, citations: Iterable[Citation] = (), origins: Iterable[str] = ()
+) -> str:
+    """Sanitized HTML of an answer; ``[n]`` links only for the numbers in ``citations``,
+    other links only to ``origins`` (``COACH_LINK_ORIGINS``)."""
+    return _render(text, frozenset(c.id for c in citations), frozenset(origins))
 
 
 @lru_cache(maxsize=2048)  # the same answers come back (repeated questions, session reloads)
-def _render(text: str, known: frozenset[int]) -> str:
-    return _cleaner.clean(_md.render(text, {"citations": set(known)})).strip()
+def _render(text: str, known: frozenset[int], origins: frozenset[str]) -> str:
+    env = {"citations": set(known), "origins": origins}
+    return _cleaner.clean(_md.render(guard_links(text, origins), env)).strip()

@@ -59,14 +59,57 @@ class JSONErrorH11Protocol(H11Protocol):
         self.transport.close()
 
 
+def _raw_431(limit: int) -> bytes:
+    message = (
+        f"The request line and headers pass {limit} bytes (COACH_MAX_HEADER_BYTES and the "
+        "request line); send shorter headers."
+    )
+    body = json.dumps(error_body("headers_too_large", message)).encode()
+    return _raw_400(body).replace(b"400 Bad Request", b"431 Request Header Fields Too Large", 1)
+
+
 def _protocol() -> type[Any]:
-    """The fast httptools protocol when installed (uvicorn's own choice), with JSON 400s."""
+    """The fast httptools protocol when installed (uvicorn's own choice), with JSON 400s,
+    and a request head cut off at ``h11_max_incomplete_event_size`` bytes as h11 does, so an
+    endless header never sits in memory."""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:
         return JSONErrorH11Protocol
 
     class JSONErrorHttpToolsProtocol(HttpToolsProtocol):
+        head_bytes = 0  # read so far of the request head, while in_head
+        in_head = True
+        refused = False  # answered 431: what still arrives is read and dropped, then closed
+
+        def data_received(self, data: bytes) -> None:
+            limit = self.config.h11_max_incomplete_event_size
+            if self.refused:
+                return
+            if not self.in_head or limit is None or self.head_bytes + len(data) <= limit:
+                self.head_bytes += len(data)
+                super().data_received(data)
+                return
+            allowed = limit - self.head_bytes  # the chunk may hold the body after the head
+            self.head_bytes = limit
+            super().data_received(data[:allowed])
+            if not self.in_head:
+                super().data_received(data[allowed:])
+                return
+            self.refused = True
+            self.transport.write(_raw_431(limit))
+            # Close after a moment, not at once: closing with unread input resets the
+            # connection, and the client would never read the 431.
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+        def on_message_begin(self) -> None:
+            self.in_head, self.head_bytes = True, 0
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self.in_head = False
+            super().on_headers_complete()
+
         def send_400_response(self, msg: str) -> None:
             self.transport.write(_raw_400(bad_request_body(msg)))
             self.transport.close()
@@ -74,15 +117,25 @@ def _protocol() -> type[Any]:
     return JSONErrorHttpToolsProtocol
 
 
+LINGER_SECONDS = 1.0  # a refused client's input is read and dropped this long before closing
+REQUEST_LINE_BYTES = 8192  # what a request head may hold beyond its headers' names and values
+
+
 def server_config(
-    app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    max_header_bytes: int = 16_384,
+    **options: Any,
 ) -> uvicorn.Config:
-    """Uvicorn's configuration for the coach: no forwarded headers, JSON errors only."""
+    """Uvicorn's configuration for the coach: no forwarded headers, JSON errors only, and
+    request heads over ``max_header_bytes`` (plus the request line) cut off while read."""
     settings: dict[str, Any] = {
         "proxy_headers": False,  # the app reads X-Forwarded-For from COACH_TRUSTED_PROXIES only
         "forwarded_allow_ips": [],
         "server_header": False,
         "http": _protocol(),
         "log_level": "info",
+        "h11_max_incomplete_event_size": max_header_bytes + REQUEST_LINE_BYTES,
     }
     return uvicorn.Config(app, host=host, port=port, **(settings | options))

@@ -255,7 +255,10 @@ def serve(
     settings = load_settings()
     parts = build_ready(settings)  # an unreachable store raises here: one line, exit 1
     app = create_app(settings, parts=parts)
-    uvicorn.Server(server_config(app, host or settings.host, port or settings.port)).run()
+    config = server_config(
+        app, host or settings.host, port or settings.port, settings.max_header_bytes
+    )
+    uvicorn.Server(config).run()
 
 
 @app.command()

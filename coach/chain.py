@@ -13,6 +13,7 @@ from coach.generators.base import AnswerGenerator
 from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
 from coach.library import Library
+from coach.links import LinkGuard, guard_links
 from coach.retrieval import Query, Retrieval, Retriever
 from coach.schema import Answer, Draft, RefusalReason, Restart, Retrieved, Turn
 from coach.settings import Settings
@@ -198,7 +199,7 @@ class Coach:
             draft = Draft.refusal(reason)
         else:
             context = retrieval.context if scored is None else scored
-            draft = yield from self._generate(standalone, context, turns, retrieval)
+            draft = yield from self._guarded(self._generate(standalone, context, turns, retrieval))
         if draft.refused:  # every refusal is worded here, once, in the coach's voice
             draft.text = self.voice.refusal(draft.reason or "not_covered")
             yield Delta(draft.text)
@@ -265,6 +266,32 @@ class Coach:
                 yield Delta(owed)
             draft.text = note + draft.text
         return draft
+
+    def _guarded(
+        self, events: Generator[StreamEvent, None, Draft]
+    ) -> Generator[StreamEvent, None, Draft]:
+        """``events`` with links to origins outside ``COACH_LINK_ORIGINS`` written as text,
+        in the pieces streamed and in the Draft stored alike."""
+        origins = frozenset(self.settings.link_origins)
+        guard = LinkGuard(origins)
+        while True:
+            try:
+                event = next(events)
+            except StopIteration as end:
+                if rest := guard.flush():
+                    yield Delta(rest)
+                draft: Draft = end.value
+                draft.text = guard_links(draft.text, origins)
+                for statement in draft.statements:
+                    statement.text = guard_links(statement.text, origins)
+                return draft
+            if isinstance(event, Delta):
+                if ready := guard.feed(event.text):
+                    yield Delta(ready)
+            else:
+                if isinstance(event, Restart):
+                    guard = LinkGuard(origins)  # what it held is discarded with the rest
+                yield event
 
     def run(
         self, question: str, session_id: str | None = None, channel: str | None = None

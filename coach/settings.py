@@ -6,8 +6,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from coach.links import normalise_origins
 
 LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2-onnx-int8"
 
@@ -176,6 +178,16 @@ class Settings(BaseSettings):
         description="Proxy addresses or networks (JSON list) whose X-Forwarded-For is believed; "
         "none by default.",
     )
+    accept_reader_requests: bool = Field(
+        False,
+        description="Keep guide lines that ask the reader for credentials, payment or to run a "
+        "program (ingest lists them either way); off by default, so they never reach an answer.",
+    )
+    link_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (https://host[:port]) that links in answers may go to; any other "
+        "link is shown as plain text naming its host. None by default.",
+    )
     public_origins: list[str] = Field(
         default_factory=list,
         description="Origins whose pages may use the chat API without the API key (the widget "
@@ -249,6 +261,11 @@ class Settings(BaseSettings):
 
     # Evaluation judge (ragas LLM metrics)
     judge_model: str | None = Field(None, description="Judge model for LLM-based ragas metrics.")
+
+    @field_validator("link_origins")
+    @classmethod
+    def _link_origins_are_origins(cls, value: list[str]) -> list[str]:
+        return sorted(normalise_origins(value))
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:

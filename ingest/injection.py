@@ -5,12 +5,17 @@ rules, to reply with fixed words, or that imitates a chat template's role marker
 attack on whoever reads the guide with a language model. The patterns are about how such
 instructions are phrased in English, not about any guide's subject. A phrase inside a code
 span or quotation marks is a mention (a guide about security may quote one) and is let be.
+Lines are checked in their :func:`~ingest.visible.skeleton` form, so zero-width characters,
+bidi controls, full-width or look-alike letters do not hide an instruction.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
+
+from ingest.visible import skeleton, visible
 
 _AI = r"(?:ai|a\.i\.|assistant|chat ?bot|bot|llm|language model|model|agent|gpt|copilot)"
 _RULES = r"(?:instructions?|prompts?|rules|guidelines|directions|directives)"
@@ -68,14 +73,19 @@ _CODE_SPAN = re.compile(r"`[^`\n]*`")
 _QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
 
 
+Kind = Literal["injection", "request"]  # addressed to an AI / asks the reader for something
+
+
 @dataclass(frozen=True)
 class FlaggedLine:
-    """A line kept out of the store: where it is, what it says, and why it was flagged."""
+    """A line flagged at ingest: where it is, what it says, and why it was flagged."""
 
     path: str
     line: int  # 1-based, in the file as written
     text: str
     reason: str
+    kind: Kind = "injection"
+    kept: bool = False  # left in the store (the operator accepts requests to the reader)
 
 
 def _mentions(line: str) -> list[tuple[int, int]]:
@@ -87,6 +97,7 @@ def _mentions(line: str) -> list[tuple[int, int]]:
 
 def injection_reason(line: str) -> str | None:
     """Why ``line`` reads as instructions to an AI, or None when it reads as prose."""
+    line = skeleton(line)
     quoted = _mentions(line)
     for reason, pattern in PATTERNS:
         for match in pattern.finditer(line):
@@ -102,5 +113,5 @@ def flag_lines(text: str, path: str) -> list[FlaggedLine]:
     for number, line in enumerate(text.split("\n"), 1):
         reason = injection_reason(line)
         if reason:
-            flagged.append(FlaggedLine(path, number, line.strip()[:200], reason))
+            flagged.append(FlaggedLine(path, number, visible(line).strip()[:200], reason))
     return flagged

@@ -16,6 +16,7 @@ from ingest.formats.registry import (
 )
 from ingest.headings import Heading, markdown_headings, text_headings
 from ingest.injection import FlaggedLine, flag_lines
+from ingest.requests import request_lines
 from ingest.text import decode, normalise, normalise_lines
 
 __all__ = [
@@ -62,7 +63,7 @@ class Guide:
     title: str
     text: str
     sections: tuple[Section, ...]
-    flagged: tuple[FlaggedLine, ...] = ()  # lines addressed to an AI, left out of ``text``
+    flagged: tuple[FlaggedLine, ...] = ()  # lines flagged; left out of ``text`` unless kept
     line_pages: tuple[int | None, ...] = ()  # the page of each line of ``text`` (PDF only)
     links: tuple[tuple[str, str], ...] = ()  # (link text, URL): kept as metadata, not prose
 
@@ -122,10 +123,13 @@ def _read_bytes(path: Path, shown: str | Path) -> bytes:
         ) from None
 
 
-def read_source(path: Path, shown: str | Path | None = None) -> GuideText:
+def read_source(
+    path: Path, shown: str | Path | None = None, *, accept_requests: bool = False
+) -> GuideText:
     """The normalised text of a supported, readable, non-empty guide file in any format,
-    without the lines that address an AI (prompt injection), which are listed apart,
-    numbered as in the text the format gave."""
+    without the lines that address an AI (prompt injection) or ask the reader for
+    credentials, payment or a program (kept when ``accept_requests``); those are listed
+    apart, numbered as in the file (as in the text the reader gave, for PDF, HTML, Word)."""
     shown = path if shown is None else shown
     _check_file(path, shown)
     suffix = path.suffix.lower()
@@ -136,8 +140,7 @@ def read_source(path: Path, shown: str | Path | None = None) -> GuideText:
     if reader is None or isinstance(reader, TextFormatReader):
         # text: lines addressed to an AI are found in the file's own lines, then parsed
         raw = decode(_read_bytes(path, shown), shown).replace("\r\n", "\n").replace("\r", "\n")
-        flagged = flag_lines(raw, str(shown))
-        raw = _blank(raw, flagged)
+        raw, flagged = _left_out(raw, shown, accept_requests)
         if reader is not None and raw.strip():
             canonical = reader.read_text(raw, shown)
             raw, links, title = canonical.text, canonical.links, canonical.title
@@ -149,14 +152,15 @@ def read_source(path: Path, shown: str | Path | None = None) -> GuideText:
             for line in raw.split("\n"):
                 pages.append(canonical.page_at(offset))
                 offset += len(line) + 1
-        flagged = flag_lines(raw, str(shown))
-        raw = _blank(raw, flagged)
+        raw, flagged = _left_out(raw, shown, accept_requests)
     kept = normalise_lines(raw.removeprefix("\ufeff").split("\n"), pages)
     text = "\n".join(line for line, _ in kept)
     if not text.strip():
-        if flagged:
+        if any(not item.kept for item in flagged):
             raise GuideError(
-                shown, "holds only text addressed to an AI (prompt injection) — nothing to ingest"
+                shown,
+                "holds only lines left out (addressed to an AI, or asking the reader for "
+                "credentials, payment or a program) — nothing to ingest",
             )
         raise GuideError(shown, "file contains only whitespace — add content or remove it")
     return GuideText(
@@ -169,14 +173,24 @@ def read_source(path: Path, shown: str | Path | None = None) -> GuideText:
     )
 
 
-def _blank(text: str, flagged: list[FlaggedLine]) -> str:
-    """``text`` with the flagged lines emptied, so what remains keeps its line structure."""
-    if not flagged:
-        return text
+def _left_out(text: str, shown: str | Path, accept_requests: bool) -> tuple[str, list[FlaggedLine]]:
+    """``text`` with the lines it must not quote emptied (so what remains keeps its line
+    structure), and every flagged line in order: injection first, then reader requests."""
+    flagged = flag_lines(text, str(shown))
+    injected = {item.line for item in flagged}
+    requests = request_lines(text, str(shown), kept=accept_requests)
+    flagged = sorted([*flagged, *(r for r in requests if r.line not in injected)], key=_line)
+    left_out = [item for item in flagged if not item.kept]
+    if not left_out:
+        return text, flagged
     lines = text.split("\n")
-    for item in flagged:
+    for item in left_out:
         lines[item.line - 1] = ""
-    return "\n".join(lines)
+    return "\n".join(lines), flagged
+
+
+def _line(item: FlaggedLine) -> int:
+    return item.line
 
 
 def read_guide(path: Path, shown: str | Path | None = None) -> tuple[str, list[FlaggedLine]]:
@@ -261,14 +275,17 @@ def parse_guide(
     )
 
 
-def load_guide(path: str | Path, shown: str | Path | None = None) -> Guide:
+def load_guide(
+    path: str | Path, shown: str | Path | None = None, *, accept_requests: bool = False
+) -> Guide:
     """Read, validate and parse one guide; ``shown`` is how error messages name the file.
 
     Raises :class:`GuideError` (an ``InputError``) naming the file when it cannot be used.
-    Lines addressed to an AI are left out of its sections and listed in ``flagged``.
+    Lines addressed to an AI, and (unless ``accept_requests``) lines asking the reader for
+    credentials, payment or a program, are left out of its sections and listed in ``flagged``.
     """
     path = Path(path)
-    read = read_source(path, shown)
+    read = read_source(path, shown, accept_requests=accept_requests)
     return replace(
         parse_guide(read.text, path.name, read.markdown, read.title),
         flagged=read.flagged,

@@ -67,7 +67,7 @@ class IngestReport:
     reset: bool = False
     upgraded: bool = False  # the store was built by an older recipe and rebuilt
     stored: int = 0  # chunks in the store after the run
-    flagged: list[FlaggedLine] = field(default_factory=list)  # lines addressed to an AI
+    flagged: list[FlaggedLine] = field(default_factory=list)  # injection lines, reader requests
 
     @property
     def ok(self) -> bool:
@@ -348,7 +348,7 @@ def _run_ingest(
     notify("read", 0, len(targets.files))
     for n, (path, shown) in enumerate(targets.files, 1):
         try:
-            guides.append(load_guide(path, shown))
+            guides.append(load_guide(path, shown, accept_requests=settings.accept_reader_requests))
         except GuideError as exc:
             report.errors.append(FileError(exc.path, str(exc)))
         notify("read", n, len(targets.files))

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ingest.injection import Kind
 from ingest.pipeline import IngestReport
+
+_FLAGGED_ROWS: dict[tuple[Kind, bool], str] = {
+    ("injection", False): "Lines left out (addressed to an AI)",
+    ("request", False): "Lines left out (ask for credentials, payment, programs)",
+    ("request", True): "Lines kept that ask for credentials, payment, programs",
+}
 
 
 def report_table(report: IngestReport) -> Table:
@@ -26,8 +35,10 @@ def report_table(report: IngestReport) -> Table:
     ]
     if report.reset:
         rows.insert(0, ("Store", "reset"))
-    if report.flagged:
-        rows.append(("Lines left out (addressed to an AI)", f"[yellow]{len(report.flagged)}[/]"))
+    counts = Counter((item.kind, item.kept) for item in report.flagged)
+    for (kind, kept), label in _FLAGGED_ROWS.items():
+        if counts[kind, kept]:
+            rows.append((label, f"[yellow]{counts[kind, kept]}[/]"))
     if report.errors:
         rows.append(("Skipped (not readable)", f"[red]{len(report.errors)}[/]"))
     for row in rows:
@@ -39,8 +50,9 @@ def render_report(report: IngestReport, console: Console) -> None:
     """Print the summary table, then one line per line left out and per problem."""
     console.print(report_table(report))
     for item in report.flagged:
+        fate = "kept (COACH_ACCEPT_READER_REQUESTS)" if item.kept else "left out"
         console.print(
-            f"[yellow]![/] {escape(item.path)}:{item.line}: left out — {escape(item.reason)}: "
+            f"[yellow]![/] {escape(item.path)}:{item.line}: {fate} — {escape(item.reason)}: "
             f"{escape(item.text)}"
         )
     for error in report.errors:

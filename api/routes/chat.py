@@ -39,9 +39,10 @@ def channel_of(http: Request) -> str:
     return "widget" if browser else "api"
 
 
-def chat_response(answer: Answer) -> ChatResponse:
+def chat_response(answer: Answer, coach: Coach) -> ChatResponse:
     """The answer contract plus its sanitized HTML."""
-    return ChatResponse.of(answer, render_answer(answer.answer, answer.citations))
+    html = render_answer(answer.answer, answer.citations, coach.settings.link_origins)
+    return ChatResponse.of(answer, html)
 
 
 @router.post(
@@ -56,7 +57,7 @@ async def chat(
     channel = channel_of(http)
 
     def answer() -> ChatResponse:
-        return chat_response(coach.ask(request.message, request.session_id, channel))
+        return chat_response(coach.ask(request.message, request.session_id, channel), coach)
 
     return await anyio.to_thread.run_sync(answer, limiter=slots)
 
@@ -106,7 +107,7 @@ async def answer_events(
                     case Restart(reason=reason):  # discard the text so far; the rest replaces it
                         yield _event("reset", {"reason": reason})
                     case Completed(answer=answer):
-                        response = chat_response(answer)
+                        response = chat_response(answer, coach)
                         citations = [c.model_dump(mode="json") for c in response.citations]
                         yield _event("citations", {"citations": citations})
                         yield ServerSentEvent(response.model_dump_json(), event="done")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import HistoryDep
+from api.deps import HistoryDep, SettingsDep
 from api.models import MessageOut, SessionOut, error_responses
 from api.render import render_answer
 from coach.history import StoredMessage
@@ -12,10 +12,12 @@ from coach.history import StoredMessage
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 
-def message_out(message: StoredMessage) -> MessageOut:
+def message_out(message: StoredMessage, origins: list[str]) -> MessageOut:
     """A stored turn for the page; the coach's replies come rendered too."""
     html = (
-        render_answer(message.content, message.citations) if message.role == "assistant" else None
+        render_answer(message.content, message.citations, origins)
+        if message.role == "assistant"
+        else None
     )
     fields = vars(message) | {"answer_html": html}
     return MessageOut.model_validate(fields)
@@ -24,14 +26,14 @@ def message_out(message: StoredMessage) -> MessageOut:
 @router.get(
     "/{session_id}", response_model=SessionOut, responses=error_responses(401, 404, 429, 503)
 )
-def get_session(session_id: str, history: HistoryDep) -> SessionOut:
+def get_session(session_id: str, history: HistoryDep, settings: SettingsDep) -> SessionOut:
     """A conversation with every turn, oldest first."""
     session = history.get_session(session_id)
     return SessionOut(
         session_id=session.id,
         created_at=session.created_at,
         title=session.title,
-        messages=[message_out(m) for m in session.messages],
+        messages=[message_out(m, settings.link_origins) for m in session.messages],
     )
 
 

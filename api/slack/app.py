@@ -25,7 +25,7 @@ from api.slack import blocks
 from api.slack.answers import Question, ThreadAnswerer
 from api.slack.client import make_web_client
 from api.slack.mrkdwn import to_plain
-from api.slack.threads import SlackThreads, ThreadKey
+from api.slack.threads import SlackThreads, ThreadKey, bad_id
 from coach.errors import CoachError, ConfigError
 from coach.factory import Parts
 from coach.settings import Settings
@@ -83,6 +83,17 @@ def slack_handler(
 def register_listeners(app: AsyncApp, answerer: ThreadAnswerer) -> None:
     """Mentions, DMs and thread follow-ups, the slash command, the feedback buttons."""
     threads = answerer.threads
+
+    async def refuse_bad_ids(
+        body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        if problem := bad_id(body):  # before anything is stored under such an id
+            error = {"error": {"code": "invalid_request", "message": problem}}
+            return BoltResponse(
+                status=400, body=json.dumps(error), headers={"content-type": "application/json"}
+            )
+        await next()
+        return None
 
     async def skip_redeliveries(
         body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
@@ -174,6 +185,7 @@ def register_listeners(app: AsyncApp, answerer: ThreadAnswerer) -> None:
             reply = GONE if exc.status_code == 404 else str(exc)
         await client.chat_postEphemeral(channel=channel, user=user, text=reply, thread_ts=thread_ts)
 
+    app.use(refuse_bad_ids)
     app.use(skip_redeliveries)
     app.event("app_mention")(ack=acknowledge, lazy=[on_mention])
     app.event("message")(ack=acknowledge, lazy=[on_message])

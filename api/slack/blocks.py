@@ -33,7 +33,8 @@ HELP = (
 
 
 def _mrkdwn(text: str) -> Block:
-    return {"type": "mrkdwn", "text": text}
+    # verbatim: Slack turns no bare URL or domain into a link; only ours are links
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _context(*texts: str) -> Block:

@@ -39,6 +39,42 @@ class SlackEventRow(SlackBase):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
+def _width(column: object) -> int:
+    length = getattr(getattr(column, "type", None), "length", None)
+    assert isinstance(length, int)
+    return length
+
+
+# The widest id each column stores (PostgreSQL refuses longer ones): (where in a request, width)
+ID_WIDTHS: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("event_id",), _width(SlackEventRow.__table__.c.event_id)),
+    (("team_id",), _width(SlackThreadRow.__table__.c.team_id)),
+    (("event", "team"), _width(SlackThreadRow.__table__.c.team_id)),
+    (("event", "channel"), _width(SlackThreadRow.__table__.c.channel_id)),
+    (("event", "ts"), _width(SlackThreadRow.__table__.c.thread_ts)),
+    (("event", "thread_ts"), _width(SlackThreadRow.__table__.c.thread_ts)),
+    (("channel_id",), _width(SlackThreadRow.__table__.c.channel_id)),
+)
+
+
+def bad_id(body: object) -> str | None:
+    """What is wrong with the ids of a Slack request that the tables store, or None."""
+    if not isinstance(body, dict):
+        return None
+    for path, width in ID_WIDTHS:
+        value: object = body
+        for step in path:
+            value = value.get(step) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        name = ".".join(path)
+        if not isinstance(value, str):
+            return f"{name} must be a string"
+        if len(value) > width:
+            return f"{name} is {len(value)} characters; Slack's are at most {width}"
+    return None
+
+
 @dataclass(frozen=True)
 class ThreadKey:
     """A Slack thread: its workspace, channel and the ts of its first message."""

@@ -171,7 +171,9 @@ def test_a_streamed_completion_flows_in_chunks_and_ends_with_done(
 def test_a_raw_stream_ends_with_done(serve: Serve) -> None:
     with serve(llm=False) as (client, _):
         body = {"model": "x", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
-        with httpx.stream("POST", f"{client.base_url}chat/completions", json=body) as response:
+        # a cold server answers its first question in ~5 s on a loaded machine: httpx waits 5 s
+        stream = httpx.stream("POST", f"{client.base_url}chat/completions", json=body, timeout=60)
+        with stream as response:
             raw = response.read().decode()
     assert response.headers["content-type"].startswith("text/event-stream")
     events = re.findall(r"^data: (.*)$", raw, re.M)

@@ -65,12 +65,21 @@ def test_markdown_lists_tables_and_code() -> None:
 
 
 def test_links_are_kept_safe() -> None:
-    html = render_answer("[docs](https://example.com) and <https://example.org>")
+    allowed = ["https://example.com", "https://example.org"]
+    html = render_answer("[docs](https://example.com) and <https://example.org>", (), allowed)
     assert html.count('rel="nofollow noopener noreferrer"') == 2
     assert 'href="https://example.com"' in html
     assert "href" not in render_answer("[x](javascript:alert(1))")
     reference = render_answer("See [1].\n\n[1]: https://evil.example", citations(1))
     assert 'evil.example"' not in reference and link(1) in reference
+
+
+def test_links_to_other_origins_are_text_naming_the_host() -> None:
+    text = "[portal](https://evil.test/login) and <https://evil.test/a.exe> and [ok](https://example.com/a)"
+    html = render_answer(text, (), ["https://example.com"])
+    assert html.count("<a ") == 1 and 'href="https://example.com/a"' in html
+    assert "portal (evil.test) and evil.test and" in html
+    assert "<a " not in render_answer(text)  # no origin allowed: no link at all
 
 
 PAYLOADS = [

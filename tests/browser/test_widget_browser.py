@@ -462,3 +462,30 @@ def test_a_narrow_citation_chip_keeps_its_number_whole(new_page: NewPage, server
     for badge in reply.locator(".citation-chip__num").all():
         left, right = badge.evaluate(measure)
         assert right >= 4 and abs(left - right) < 1, (left, right)
+
+
+def test_a_question_left_unanswered_by_a_crash_shows_as_such_with_retry(
+    page: Page, server: Served
+) -> None:
+    """#23: after a crash mid-answer the store holds the question and no reply; a reload shows
+    it as not answered, and Retry completes that turn without storing the question twice."""
+    ask(page, SALARY_QUESTION)
+    shown_id = session_id(page)
+    follow_up = "What skills transfer from backend development?"
+    server.parts.history.add_message(shown_id, "user", follow_up)  # what a crash leaves
+
+    page.reload()
+    expect(page.get_by_test_id("user-text")).to_have_text([SALARY_QUESTION, follow_up])
+    unanswered = page.locator("[data-unanswered='true']")
+    expect(unanswered).to_have_count(1)
+    expect(unanswered.get_by_test_id("message-error")).to_contain_text("not answered")
+    expect(messages(page, "assistant").last).to_have_attribute("data-unanswered", "true")
+
+    unanswered.get_by_test_id("retry").click()
+    reply = messages(page, "assistant").last
+    finished(reply)
+    expect(page.locator("[data-unanswered='true']")).to_have_count(0)
+    expect(page.get_by_test_id("message-error")).to_have_count(0)
+    expect(page.get_by_test_id("user-text")).to_have_text([SALARY_QUESTION, follow_up])
+    stored = server.session(shown_id)["messages"]
+    assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]

@@ -225,16 +225,24 @@ def test_sessions_answer_405_with_every_allowed_method(api: Served) -> None:
 
 
 @pytest.mark.parametrize(
-    "request_head",
+    ("request_head", "status", "code"),
     [
-        b"GET /api/sessions/x?q=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: t\r\n\r\n",
-        b"GET /api/sessions/x HTTP/1.1\r\nHost: t\r\nA header without a colon\r\n\r\n",
-        b"BREW /api/chat HTTP/9\r\n\r\n",
+        (
+            b"GET /api/sessions/x?q=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"431",
+            "headers_too_large",
+        ),
+        (
+            b"GET /api/sessions/x HTTP/1.1\r\nHost: t\r\nA header without a colon\r\n\r\n",
+            b"400",
+            "bad_request",
+        ),
+        (b"BREW /api/chat HTTP/9\r\n\r\n", b"400", "bad_request"),
     ],
     ids=["long-request-line", "malformed-header", "garbage-request-line"],
 )
 def test_unreadable_http_gets_the_json_error_shape(
-    api: Served, conversation: str, request_head: bytes
+    api: Served, conversation: str, request_head: bytes, status: bytes, code: str
 ) -> None:
     before = api.session(conversation)
     host, port = api.url.removeprefix("http://").split(":")
@@ -244,9 +252,9 @@ def test_unreadable_http_gets_the_json_error_shape(
         while chunk := conn.recv(65536):
             reply += chunk
     head, _, body = reply.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert head.startswith(b"HTTP/1.1 " + status), reply[:200]
     assert b"content-type: application/json" in head.lower()
-    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert json.loads(body)["error"]["code"] == code
     assert api.session(conversation) == before
 
 

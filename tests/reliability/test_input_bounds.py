@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
 
+from api.slack.threads import ID_WIDTHS, SlackThreads, ThreadKey
 from tests.api.live_server import Serve, Served
-from tests.api.slack.conftest import SIGNING_SECRET, SlackApp, sign
+from tests.api.slack.conftest import SIGNING_SECRET, SlackApp, envelope, mention, sign
 from tests.api.slack.slack_server import BOT_TOKEN
 
 CHALLENGE = json.dumps({"type": "url_verification", "challenge": "c", "token": "t"})
@@ -159,3 +163,84 @@ def test_errors_echo_at_most_a_capped_part_of_an_id(api: Served) -> None:
     response = api.client.get("/api/sessions/" + "a" * 17_000)
     assert response.status_code == 404
     assert len(response.text) < 600 and "17000 characters" in response.text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [5, {"text": "hi"}, ["not", "parts"], "\ud800 lone surrogate"],
+    ids=["number", "object", "list-of-strings", "surrogate"],
+)
+def test_v1_validation_names_fields_as_a_client_writes_them(api: Served, content: Any) -> None:
+    """Minor: "messages[0].content", not pydantic's "messages.0.content.function-after[…]"."""
+    body = json.dumps({"messages": [{"role": "user", "content": content}]})
+    response = api.client.post(
+        "/v1/chat/completions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text[:300]
+    error = response.json()["error"]
+    fields = {d["field"] for d in error["details"]}
+    assert fields and all(f.startswith("messages[0].content") for f in fields), fields
+    assert "function-" not in response.text and "messages.0" not in response.text
+
+
+def oversized(field: str) -> dict[str, Any]:
+    event = mention("How do I change careers?")
+    body = envelope(event)
+    if field == "event_id":
+        body["event_id"] = "Ev" + "9" * 70
+    elif field == "team_id":
+        body["team_id"] = "T" + "0" * 40
+    elif field == "event_id_type":
+        body["event_id"] = {"not": "a string"}
+    else:
+        event[field] = "C" + "1" * 40
+    return body
+
+
+@pytest.mark.parametrize("field", ["event_id", "team_id", "channel", "ts", "event_id_type"])
+def test_slack_ids_wider_than_their_columns_are_refused(slack_app: SlackApp, field: str) -> None:
+    """Minor: an id longer than its column (String(32)/(64)) is a 400 before it is stored."""
+    body = json.dumps(oversized(field))
+    response = slack_app.post(body, "application/json")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+    threads = SlackThreads(slack_app.served.parts.history.engine)
+    assert all(len(e) <= 64 for e in threads.known_events())
+
+
+def test_the_slack_tables_hold_the_widest_ids_on_postgresql(postgres_url: str) -> None:
+    """Minor: the Slack tables on PostgreSQL, at the widths the check lets through."""
+    engine = create_engine(postgres_url)
+    try:
+        threads = SlackThreads(engine)
+        widths = dict((path[-1], width) for path, width in ID_WIDTHS)
+        key = ThreadKey("T" * widths["team_id"], "C" * widths["channel"], "1" * widths["ts"])
+        threads.bind(key, "s" * 64)
+        assert threads.session_for(key) == "s" * 64
+        event_id = "E" * widths["event_id"]
+        assert threads.first_delivery(event_id) and not threads.first_delivery(event_id)
+        with pytest.raises(DBAPIError):  # what the check keeps from reaching the database
+            threads.first_delivery("E" * (widths["event_id"] + 1))
+    finally:
+        engine.dispose()
+
+
+def test_an_endless_header_is_cut_off_while_it_is_read(api: Served) -> None:
+    """N9: the server answers 431 once a head passes the limit, drops the rest as it comes
+    (never holding it) and closes: here a 10 MB header."""
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        sent = 0
+        try:
+            while sent < 10_000_000:
+                sock.sendall(b"a" * 16_384)
+                sent += 16_384
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed on us: what we want
+        reply = b""
+        while chunk := sock.recv(65_536):  # ends: the server closes
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 431"), reply[:200]
+    assert b'"headers_too_large"' in reply
+    assert api.client.get("/healthz").status_code == 200

@@ -192,6 +192,22 @@ export async function openConversation(id, { focus = false } = {}) {
   }
 }
 
+/** A stored question the coach never replied to (it stopped mid-answer): shown as not
+ * answered, with Retry, which asks it again in the same conversation. */
+function markUnanswered(userModel) {
+  const error = new ApiError("This question was not answered: the coach stopped before it replied.", { code: "unanswered" });
+  const reply = addMessage({
+    role: "assistant",
+    status: "error",
+    error,
+    question: userModel.content,
+    replyTo: userModel,
+    createdAt: userModel.createdAt,
+  });
+  reply.el.setAttribute("data-unanswered", "true");
+  failAnswer(reply, error);
+}
+
 function renderHistory(id, data) {
   els.historyStatus.hidden = true;
   els.historyStatus.replaceChildren();
@@ -199,13 +215,16 @@ function renderHistory(id, data) {
   // Announcing a whole history at once helps nobody: mute the live region while it renders.
   els.log.setAttribute("aria-live", "off");
   let lastQuestion = null;
+  let unanswered = null; // the last question with no reply yet
   for (const m of messages) {
     if (!m || (m.role !== "user" && m.role !== "assistant")) continue;
     const content = typeof m.content === "string" ? m.content : "";
     if (m.role === "user") {
+      if (unanswered) markUnanswered(unanswered);
       lastQuestion = content;
-      addMessage({ role: "user", content, createdAt: m.created_at, messageId: m.id ? String(m.id) : null });
+      unanswered = addMessage({ role: "user", content, createdAt: m.created_at, messageId: m.id ? String(m.id) : null });
     } else {
+      unanswered = null;
       addMessage({
         role: "assistant",
         content,
@@ -220,6 +239,7 @@ function renderHistory(id, data) {
       });
     }
   }
+  if (unanswered) markUnanswered(unanswered);
   window.setTimeout(() => els.log.setAttribute("aria-live", "polite"), 0);
   const firstQuestion = messages.find((m) => m && m.role === "user" && m.content);
   const known = loadConversations().find((c) => c.id === id);
