@@ -26,6 +26,7 @@ from tests.reliability.support import (
     coach_env,
     coach_serve,
     free_port,
+    immutable,
     stored_turns,
 )
 from tests.support import COACH, SEEDS, make_settings
@@ -111,13 +112,91 @@ def test_a_locked_history_database_is_a_503_then_recovers(served: CoachProcess) 
     try:
         response = ask(served.client, "Which certifications help?", session_id)
         assert response.status_code == 503, response.text
-        assert "not saved" in response.json()["error"]["message"]
+        # a rollback journal's exclusive lock stops readers too: the turn fails at its read
+        assert "database is locked" in response.json()["error"]["message"]
     finally:
         other.execute("ROLLBACK")
         other.close()
     assert stored_turns(served.history_db) == before
     assert ask(served.client, "Which certifications help?", session_id).status_code == 200
     assert_complete(stored_turns(served.history_db)[session_id])
+
+
+def history_files(process: CoachProcess) -> list[Path]:
+    """The data dir and every file of the history database in it."""
+    return [process.data_dir, *process.data_dir.glob("history.db*")]
+
+
+def assert_not_saved(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "store_unavailable" and "not saved" in error["message"]
+
+
+def wait_ready(process: CoachProcess, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while (ready := process.client.get("/readyz")).status_code != 200:
+        assert time.monotonic() < deadline, ready.text
+        time.sleep(0.2)
+
+
+def test_immutable_history_files_are_a_503_not_a_crash(served: CoachProcess) -> None:
+    """N1: under WAL the next write touched the memory-mapped -shm file: a SIGBUS."""
+    # no read between the last write and the fault: a read marks -shm's page written, which
+    # hid the fault in this test (the SIGBUS comes when the next write maps a clean page)
+    first = ask(served.client).json()
+    session_id = first["session_id"]
+    second = ask(served.client, FOLLOW_UP, session_id).json()
+    before = [(QUESTION, first["answer"]), (FOLLOW_UP, second["answer"])]
+    with immutable(*history_files(served)):
+        assert_not_saved(ask(served.client))  # the repro: a new conversation first
+        assert_not_saved(ask(served.client, "Which certifications help?", session_id))
+        ready = served.client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["history"] == "not_writable"
+        assert served.proc.poll() is None  # still running
+    wait_ready(served)  # healed without a restart
+    assert [content for _, _, content in stored_turns(served.history_db)[session_id]] == [
+        text for turn in before for text in turn
+    ]
+    assert ask(served.client, "Which certifications help?", session_id).status_code == 200
+    assert_complete(stored_turns(served.history_db)[session_id])
+
+
+def test_a_server_started_on_read_only_history_heals(tmp_path: Path) -> None:
+    """N2: a connection opened while the files were read-only stayed read-only for good."""
+    data = tmp_path / ".coach"
+    with coach_serve(data, COACH_RATE_LIMIT_PER_MINUTE="0") as first:
+        wait_ready(first, 120)
+        session_id = converse(first.client)
+    before = stored_turns(data / "history.db")
+    files = [data, *data.glob("history.db*")]
+    with (
+        immutable(*files) as lift,
+        coach_serve(data, COACH_RATE_LIMIT_PER_MINUTE="0") as second,
+    ):
+        assert_not_saved(ask(second.client, "Which certifications help?", session_id))
+        ready = second.client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["history"] == "not_writable"
+        lift()  # writable again, the server still running
+        wait_ready(second)
+        assert ask(second.client, "Which certifications help?", session_id).status_code == 200
+    turns = stored_turns(data / "history.db")[session_id]
+    assert turns[: len(before[session_id])] == before[session_id] and len(turns) == 6
+    assert_complete(turns)
+
+
+def test_deleting_the_journal_files_loses_nothing(served: CoachProcess) -> None:
+    """N3: a deleted -wal took every later commit with it. The rollback journal lives only
+    during a commit, so between requests the database file alone holds every turn."""
+    session_id = converse(served.client)
+    companions = list(served.data_dir.glob("history.db-*"))
+    assert companions == []  # no -wal, no -shm, no journal left between requests
+    for suffix in ("-wal", "-shm", "-journal"):  # the repro: remove them anyway
+        Path(f"{served.history_db}{suffix}").unlink(missing_ok=True)
+    assert ask(served.client, "Which certifications help?", session_id).status_code == 200
+    on_disk = stored_turns(served.history_db)  # a fresh connection reads what a restart would
+    assert len(on_disk[session_id]) == 6
+    assert_complete(on_disk[session_id])
 
 
 def test_spoofed_forwarded_for_does_not_dodge_the_limit(tmp_path: Path) -> None:
