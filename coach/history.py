@@ -8,7 +8,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from coach.errors import InputError, NotFoundError, StoreUnavailableError, echoed
 from coach.schema import Citation, Turn
+from coach.turns import turn_locks
 
 TITLE_CHARS = 60
 logger = logging.getLogger("coach")
@@ -194,6 +195,12 @@ class HistoryStore:
         self._readers = threading.Condition()
         self._reading_now = 0
         self._open()
+        self._turns = turn_locks(url, self._file, lambda: self.engine)
+
+    def turn(self, session_id: str) -> AbstractContextManager[None]:
+        """Held while one turn of ``session_id`` is answered and stored; a second turn of it
+        meanwhile, from any thread or process, raises TurnInProgressError (a 409)."""
+        return self._turns.hold(session_id)
 
     def _open(self, make_dir: bool = False) -> None:
         url = self.url

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,40 @@ def test_deleting_the_journal_files_loses_nothing(served: CoachProcess) -> None:
     on_disk = stored_turns(served.history_db)  # a fresh connection reads what a restart would
     assert len(on_disk[session_id]) == 6
     assert_complete(on_disk[session_id])
+
+
+def test_concurrent_turns_of_one_conversation_stay_in_order(served: CoachProcess) -> None:
+    """A double submit (or two tabs): the second turn waits for nothing and is refused with
+    409 ``turn_in_progress``; the stored conversation always alternates."""
+    session_id = converse(served.client)
+    questions = [f"Which certifications help, question {n}?" for n in range(8)]
+
+    def send(question: str) -> httpx.Response:
+        with httpx.Client(base_url=served.url, timeout=60) as client:
+            return ask(client, question, session_id)
+
+    for _ in range(3):
+        with ThreadPoolExecutor(len(questions)) as pool:
+            responses = list(pool.map(send, questions))
+        codes = sorted(r.status_code for r in responses)
+        assert set(codes) <= {200, 409} and 200 in codes, [r.text for r in responses]
+        for response in responses:
+            if response.status_code == 409:
+                assert response.json()["error"]["code"] == "turn_in_progress"
+    turns = stored_turns(served.history_db)[session_id]
+    assert_complete(turns)
+    assert len(turns) % 2 == 0
+    with (
+        httpx.Client(base_url=served.url, timeout=60) as client,
+        client.stream(
+            "POST", "/api/chat/stream", json={"message": QUESTION, "session_id": session_id}
+        ) as streaming,
+    ):
+        second = ask(client, FOLLOW_UP, session_id)  # while the stream is answering
+        events = parse_sse(streaming.read().decode())
+    assert [name for name, _ in events][-1] == "done"
+    assert second.status_code in (200, 409)
+    assert_complete(stored_turns(served.history_db)[session_id])
 
 
 def test_spoofed_forwarded_for_does_not_dodge_the_limit(tmp_path: Path) -> None:
