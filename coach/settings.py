@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         description="A Chroma server (chroma run); embedded PersistentClient when unset.",
     )
     collection: str = Field("career_guides", description="Chroma collection name.")
+    chroma_timeout: float = Field(
+        3.0,
+        gt=0,
+        le=60,
+        description="Seconds a Chroma server request may take (connect, send, answer) before "
+        "it fails with store_unavailable; under 5 keeps /readyz within 5 s.",
+    )
 
     # Conversation store
     database_url: str | None = Field(

@@ -181,3 +181,12 @@ def immutable(*paths: Path) -> Iterator[Callable[[], None]]:
         yield lift
     finally:
         lift()
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A loopback TCP server that accepts connections and never answers (a hung Chroma)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)  # the kernel completes each handshake; nothing ever reads
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import sqlite3
 import subprocess
 import time
@@ -28,6 +29,7 @@ from tests.reliability.support import (
     coach_serve,
     free_port,
     immutable,
+    silent_server,
     stored_turns,
 )
 from tests.support import COACH, SEEDS, make_settings
@@ -294,6 +296,63 @@ def test_a_chroma_server_killed_mid_run(serve: Serve, tmp_path: Path, embeddings
                 "user",
                 "Which certifications help?",
             )
+
+
+def test_an_unresponsive_chroma_ends_serve_in_one_line_within_the_timeout(
+    tmp_path: Path,
+) -> None:
+    with silent_server() as url:
+        started = time.monotonic()
+        result = subprocess.run(
+            [COACH, "serve", "--port", str(free_port())],
+            env=coach_env(tmp_path / ".coach", CHROMA_URL=url, COACH_CHROMA_TIMEOUT="2"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Cannot reach the Chroma server" in lines[0], result.stderr
+    assert "no answer within 2 s" in lines[0]
+    assert elapsed < 2 + 20  # the timeout, plus start-up (imports) on a loaded machine
+
+
+def test_a_paused_chroma_server_never_hangs_a_request(
+    serve: Serve, tmp_path: Path, embeddings: Any
+) -> None:
+    """SIGSTOP: Chroma's port still accepts, nothing answers. /readyz within 5 s, chat within
+    10 s (503 store_unavailable), and all is well again after SIGCONT."""
+    with chroma_server(tmp_path / "chroma") as (url, proc):
+        settings = make_settings(tmp_path / ".coach", chroma_url=url)
+        assert settings.chroma_timeout < 5
+        store = GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+        from ingest.pipeline import run_ingest
+
+        assert run_ingest([SEEDS], store, settings).ok
+        with serve(store=store, chroma_url=url) as api:
+            session_id = converse(api.client)
+            proc.send_signal(signal.SIGSTOP)
+            try:
+                time.sleep(1.2)  # past the store's count cache
+                started = time.monotonic()
+                ready = api.client.get("/readyz")
+                assert time.monotonic() - started < 5
+                assert ready.status_code == 503 and ready.json()["checks"]["store"] == "unreachable"
+                started = time.monotonic()
+                response = ask(api.client, "Which certifications help?", session_id)
+                assert time.monotonic() - started < 10
+                assert response.status_code in (200, 503), response.text
+                if response.status_code == 503:
+                    assert response.json()["error"]["code"] == "store_unavailable"
+            finally:
+                proc.send_signal(signal.SIGCONT)
+            time.sleep(1.2)
+            assert api.client.get("/readyz").status_code == 200
+            assert ask(api.client, "Which certifications help?", session_id).status_code == 200
+            turns = [m["role"] for m in api.session(session_id)["messages"]]
+            assert turns[-2:] == ["user", "assistant"]
 
 
 def test_a_hanging_llm_server_falls_back_to_the_guides(serve: Serve, tmp_path: Path) -> None:
