@@ -195,7 +195,7 @@ class HistoryStore:
         self._readers = threading.Condition()
         self._reading_now = 0
         self._open()
-        self._turns = turn_locks(url, self._file, lambda: self.engine)
+        self._turns = turn_locks(url, self._file)
 
     def turn(self, session_id: str) -> AbstractContextManager[None]:
         """Held while one turn of ``session_id`` is answered and stored; a second turn of it

@@ -21,11 +21,11 @@ import hashlib
 import os
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -110,10 +110,22 @@ class FileTurnLocks:
 
 
 class AdvisoryTurnLocks:
-    """PostgreSQL ``pg_try_advisory_lock`` on a connection held for the turn."""
+    """PostgreSQL ``pg_try_advisory_lock`` on a connection held for the turn.
 
-    def __init__(self, engine: Callable[[], Engine]) -> None:
-        self._engine = engine
+    The connections come from a pool of their own, unbounded: a turn holding one still needs
+    the store's pool for its reads and writes, so sharing that pool could starve it.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._pool: Engine | None = None
+        self._creating = threading.Lock()
+
+    def _engine(self) -> Engine:
+        with self._creating:
+            if self._pool is None:
+                self._pool = create_engine(self.url, pool_pre_ping=True, max_overflow=-1)
+            return self._pool
 
     @contextmanager
     def hold(self, session_id: str) -> Iterator[None]:
@@ -142,10 +154,10 @@ class AdvisoryTurnLocks:
                 conn.close()
 
 
-def turn_locks(url: str, sqlite_file: str | None, engine: Callable[[], Engine]) -> TurnLocks:
+def turn_locks(url: str, sqlite_file: str | None) -> TurnLocks:
     """The locks that reach every process using the database at ``url``."""
     if sqlite_file is not None:
         return FileTurnLocks(f"{sqlite_file}.turns")
     if url.startswith("postgresql"):
-        return AdvisoryTurnLocks(engine)
+        return AdvisoryTurnLocks(url)
     return LocalTurnLocks()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,21 @@ def test_a_killed_process_leaves_no_session_locked(url: str) -> None:
         if holder.is_alive():
             holder.kill()
         store.engine.dispose()
+
+
+def test_more_turns_at_once_than_the_store_pool_holds(url: str) -> None:
+    """Each turn holds a lock connection and still reads and writes through the store."""
+    store = HistoryStore(url)
+    sessions = [store.create_session() for _ in range(24)]
+    barrier = threading.Barrier(len(sessions))
+
+    def turn(session_id: str) -> int:
+        with store.turn(session_id):
+            barrier.wait(30)  # every lock held at once
+            store.add_message(session_id, "user", "q")
+            store.add_message(session_id, "assistant", "a")
+        return len(store.get_session(session_id).messages)
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        assert list(pool.map(turn, sessions)) == [2] * len(sessions)
+    store.engine.dispose()
