@@ -9,6 +9,7 @@ import pytest
 from tests.api.conftest import serve  # noqa: F401  (the live-server fixture, shared)
 from tests.api.live_server import QUESTION, Serve, Served
 from tests.api.slack.conftest import slack_api, slack_app  # noqa: F401  (Slack, shared)
+from tests.coach.conftest import postgres_url  # noqa: F401  (a real PostgreSQL, shared)
 
 
 @pytest.fixture(scope="module")

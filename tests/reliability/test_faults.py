@@ -236,6 +236,45 @@ def test_concurrent_turns_of_one_conversation_stay_in_order(served: CoachProcess
     assert_complete(stored_turns(served.history_db)[session_id])
 
 
+def test_two_servers_on_one_postgresql_keep_a_conversation_in_order(
+    tmp_path: Path,
+    postgres_url: str,
+) -> None:
+    """Two `coach serve` processes, one database: no process-local lock could order these."""
+    env = {"COACH_RATE_LIMIT_PER_MINUTE": "0", "COACH_DATABASE_URL": postgres_url}
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    with (
+        coach_serve(tmp_path / "a" / ".coach", **env) as first,
+        coach_serve(tmp_path / "b" / ".coach", **env) as second,
+    ):
+        for server in (first, second):
+            wait_ready(server, 120)
+        session_id = converse(first.client)
+        targets = [first.url, second.url] * 4
+
+        def send(pair: tuple[int, str]) -> httpx.Response:
+            n, url = pair
+            with httpx.Client(base_url=url, timeout=60) as client:
+                return ask(client, f"Which certifications help, question {n}?", session_id)
+
+        codes: list[int] = []
+        for _ in range(3):
+            with ThreadPoolExecutor(len(targets)) as pool:
+                responses = list(pool.map(send, enumerate(targets)))
+            codes += [r.status_code for r in responses]
+            for response in responses:
+                assert response.status_code in (200, 409), response.text
+                if response.status_code == 409:
+                    assert response.json()["error"]["code"] == "turn_in_progress"
+    history = HistoryStore(postgres_url)
+    stored = history.get_session(session_id).messages
+    history.engine.dispose()
+    roles = [m.role for m in stored]
+    assert roles == ["user", "assistant"] * (len(roles) // 2)
+    assert len(roles) == 4 + 2 * codes.count(200)  # every answered turn, nothing else
+
+
 def test_spoofed_forwarded_for_does_not_dodge_the_limit(tmp_path: Path) -> None:
     with coach_serve(tmp_path / ".coach", COACH_RATE_LIMIT_PER_MINUTE="3") as process:
         codes = [
