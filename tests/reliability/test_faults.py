@@ -355,7 +355,9 @@ def test_an_unresponsive_chroma_ends_serve_in_one_line_within_the_timeout(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Cannot reach the Chroma server" in lines[0], result.stderr
     assert "no answer within 2 s" in lines[0]
-    assert elapsed < 2 + 20  # the timeout, plus start-up (imports) on a loaded machine
+    # the line says the 2 s timeout ended it; the bound leaves room for start-up (imports
+    # take 30 s on a loaded 2-core machine) and stays far below the hang it replaced (120 s+)
+    assert elapsed < 60, elapsed
 
 
 def test_a_paused_chroma_server_never_hangs_a_request(
