@@ -29,6 +29,7 @@ from coach.errors import (
     NotFoundError,
     StoreUnavailableError,
 )
+from coach.turns import TurnInProgressError
 
 logger = logging.getLogger("api")
 
@@ -62,6 +63,7 @@ COACH_CODES: dict[type[CoachError], str] = {
     StoreUnavailableError: "store_unavailable",
     GenerationError: "generation_failed",
     ConfigError: "config_error",
+    TurnInProgressError: "turn_in_progress",
 }
 
 

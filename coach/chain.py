@@ -173,6 +173,8 @@ class Coach:
         API does, so bad input gets an ordinary error before a stream starts).
         ``retrieve``: runs the retriever in the caller's stead (a LangChain run traces it).
         ``channel``: where the question came from (widget, api, v1, slack, cli), for insights.
+        From storing the question to storing the answer the session's turn is held: a turn
+        of it running meanwhile (another tab, another server) is a TurnInProgressError.
         """
         if not checked:
             question = self.clean_question(question)
@@ -180,47 +182,50 @@ class Coach:
             self.watcher.check()  # another process ingested: reload in the background
         if not checked or session_id is None:
             session_id = self.open_session(session_id)
-        recent = self.history.recent_turns(session_id, HISTORY_TURNS)
-        if recent and recent[-1] == Turn(role="user", content=question):
-            recent.pop()  # a retry of a question that got no answer: stored once already
-        else:
-            self.history.add_message(session_id, "user", question, meta={"channel": channel})
-        turns = trim_history(recent, self.settings.history_tokens)
-        queries, standalone = self.queries_for(question, turns)
-        retrieval = Retrieval(context=[], best_similarity=-1.0)
-        scored: ScoredContext | None = None
-        reason: RefusalReason | None = "injection" if is_override_attempt(question) else None
-        if reason is None:
-            retrieval = (retrieve or self.retriever.retrieve)(queries)
-            if self.candidates is not None:
-                scored = self.candidates.context(standalone, retrieval.context, turns)
-            reason = self._coverage_refusal(standalone, retrieval, scored)
-        if reason is not None:
-            draft = Draft.refusal(reason)
-        else:
-            context = retrieval.context if scored is None else scored
-            draft = yield from self._guarded(self._generate(standalone, context, turns, retrieval))
-        if draft.refused:  # every refusal is worded here, once, in the coach's voice
-            draft.text = self.voice.refusal(draft.reason or "not_covered")
-            yield Delta(draft.text)
-        message_id = self.history.add_message(
-            session_id,
-            "assistant",
-            draft.text,
-            citations=draft.citations,
-            refused=draft.refused,
-            mode=draft.mode,
-            meta={
-                "standalone": standalone,
-                "retrieved": [r.chunk.chunk_id for r in retrieval.context],
-                "grounded": draft.grounded,
-                "fallback_reason": draft.fallback_reason,
-                "usage": draft.usage,
-                "reason": draft.reason if draft.refused else None,
-                "relevance": retrieval.relevance,
-                "channel": channel,
-            },
-        )
+        with self.history.turn(session_id):  # one turn of a conversation at a time
+            recent = self.history.recent_turns(session_id, HISTORY_TURNS)
+            if recent and recent[-1] == Turn(role="user", content=question):
+                recent.pop()  # a retry of a question that got no answer: stored once already
+            else:
+                self.history.add_message(session_id, "user", question, meta={"channel": channel})
+            turns = trim_history(recent, self.settings.history_tokens)
+            queries, standalone = self.queries_for(question, turns)
+            retrieval = Retrieval(context=[], best_similarity=-1.0)
+            scored: ScoredContext | None = None
+            reason: RefusalReason | None = "injection" if is_override_attempt(question) else None
+            if reason is None:
+                retrieval = (retrieve or self.retriever.retrieve)(queries)
+                if self.candidates is not None:
+                    scored = self.candidates.context(standalone, retrieval.context, turns)
+                reason = self._coverage_refusal(standalone, retrieval, scored)
+            if reason is not None:
+                draft = Draft.refusal(reason)
+            else:
+                context = retrieval.context if scored is None else scored
+                draft = yield from self._guarded(
+                    self._generate(standalone, context, turns, retrieval)
+                )
+            if draft.refused:  # every refusal is worded here, once, in the coach's voice
+                draft.text = self.voice.refusal(draft.reason or "not_covered")
+                yield Delta(draft.text)
+            message_id = self.history.add_message(
+                session_id,
+                "assistant",
+                draft.text,
+                citations=draft.citations,
+                refused=draft.refused,
+                mode=draft.mode,
+                meta={
+                    "standalone": standalone,
+                    "retrieved": [r.chunk.chunk_id for r in retrieval.context],
+                    "grounded": draft.grounded,
+                    "fallback_reason": draft.fallback_reason,
+                    "usage": draft.usage,
+                    "reason": draft.reason if draft.refused else None,
+                    "relevance": retrieval.relevance,
+                    "channel": channel,
+                },
+            )
         answer = Answer(
             session_id=session_id,
             answer=draft.text,

@@ -145,7 +145,12 @@ def assemble(
 def build(settings: Settings, library: LibraryLoader = stored_library) -> Parts:
     """Build every client once."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return assemble(settings, make_store(settings), HistoryStore(settings.history_url), library)
+    return assemble(
+        settings,
+        make_store(settings),
+        HistoryStore(settings.history_url, fsync=settings.history_fsync),
+        library,
+    )
 
 
 def answers_with_citations(settings: Settings, store: GuideStore) -> Callable[[str], bool]:

@@ -9,7 +9,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +44,7 @@ from sqlalchemy.orm import (
 
 from coach.errors import InputError, NotFoundError, StoreUnavailableError, echoed
 from coach.schema import Citation, Turn
+from coach.turns import turn_locks
 
 TITLE_CHARS = 60
 logger = logging.getLogger("coach")
@@ -168,13 +169,20 @@ class StoredSession:
     messages: list[StoredMessage]
 
 
-def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, fsync: bool) -> None:
+    """A rollback journal, not WAL: WAL keeps a memory-mapped ``-shm`` file (a write to it once
+    the files turn immutable is a SIGBUS that kills the process) and a long-lived ``-wal``
+    file (deleted, it takes every later commit with it). With a rollback journal each commit
+    is in the database file when it returns (a restart reads it, even after ``kill -9``), and
+    with ``fsync`` on the disk too (``synchronous=FULL``: it survives a power loss)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync per commit
+        cursor.execute("PRAGMA journal_mode=DELETE")
+        cursor.execute(f"PRAGMA synchronous={'FULL' if fsync else 'OFF'}")
+        cursor.execute("PRAGMA mmap_size=0")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
@@ -187,8 +195,9 @@ class HistoryStore:
     (empty), so later turns are not written to a file nobody can open again.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, fsync: bool = False) -> None:
         self.url = url
+        self.fsync = fsync
         self._file = sqlite_file(url)
         # SQLite takes one writer at a time and makes the others sleep-poll; queueing writers
         # here is faster and keeps each session's message numbers in order.
@@ -196,6 +205,12 @@ class HistoryStore:
         self._readers = threading.Condition()
         self._reading_now = 0
         self._open()
+        self._turns = turn_locks(url, self._file)
+
+    def turn(self, session_id: str) -> AbstractContextManager[None]:
+        """Held while one turn of ``session_id`` is answered and stored; a second turn of it
+        meanwhile, from any thread or process, raises TurnInProgressError (a 409)."""
+        return self._turns.hold(session_id)
 
     def _open(self, make_dir: bool = False) -> None:
         url = self.url
@@ -204,7 +219,7 @@ class HistoryStore:
                 os.makedirs(os.path.dirname(self._file), exist_ok=True)
             if url.startswith("sqlite"):
                 engine = create_engine(url, connect_args={"check_same_thread": False})
-                _enable_sqlite_foreign_keys(engine)
+                _configure_sqlite(engine, self.fsync)
             else:
                 engine = create_engine(url, pool_pre_ping=True)
             Base.metadata.create_all(engine)
@@ -277,6 +292,9 @@ class HistoryStore:
             with self._write_lock, self._sessions.begin() as db:
                 yield db
         except (SQLAlchemyError, OSError) as exc:
+            # A connection opened while the files were read-only stays read-only: drop the
+            # pool so the next write opens the files afresh (and heals once they are writable).
+            self.engine.dispose()
             raise HistoryWriteError(
                 f"The conversation database ({self.where}) could not be written "
                 f"({_reason(exc)}): the {what} was not saved. Check the disk space and the "

@@ -34,10 +34,23 @@ class Settings(BaseSettings):
         description="A Chroma server (chroma run); embedded PersistentClient when unset.",
     )
     collection: str = Field("career_guides", description="Chroma collection name.")
+    chroma_timeout: float = Field(
+        3.0,
+        gt=0,
+        le=60,
+        description="Seconds a Chroma server request may take (connect, send, answer) before "
+        "it fails with store_unavailable; under 5 keeps /readyz within 5 s.",
+    )
 
     # Conversation store
     database_url: str | None = Field(
         None, description="SQLAlchemy URL for sessions; default sqlite under the data dir."
+    )
+    history_fsync: bool = Field(
+        False,
+        description="SQLite: flush each commit to the disk before a turn is answered, so it "
+        "survives a power loss (~100 ms a turn on a slow disk). Off, a commit is in the "
+        "database file when answered: safe when the process dies, not on a power loss.",
     )
 
     # Embeddings

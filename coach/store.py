@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
@@ -28,26 +29,49 @@ EMBEDDING_RECIPE = "title-section-text/3-section-units"  # units: whole sentence
 
 
 def make_chroma_client(settings: Settings) -> ClientAPI:
-    """A ``PersistentClient`` under the data dir, or an ``HttpClient`` for ``CHROMA_URL``."""
+    """A ``PersistentClient`` under the data dir, or an ``HttpClient`` for ``CHROMA_URL``
+    whose every request gives up after ``settings.chroma_timeout`` seconds."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ConfigError(f"CHROMA_URL must look like http://host:8000, not {url.geturl()!r}")
+        timeout = httpx.Timeout(settings.chroma_timeout)
         try:
-            return chromadb.HttpClient(
+            # chromadb's client talks to the server as it is built, with no timeout of its
+            # own: a server that accepts but never answers is found out here first
+            httpx.get(f"{settings.chroma_url.rstrip('/')}/api/v2/heartbeat", timeout=timeout)
+            client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
         except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            why = (
+                f"no answer within {settings.chroma_timeout:g} s (COACH_CHROMA_TIMEOUT)"
+                if isinstance(exc, httpx.TimeoutException)
+                else str(exc)
+            )
             raise StoreUnavailableError(
-                f"Cannot reach the Chroma server at {settings.chroma_url}: {exc}. "
+                f"Cannot reach the Chroma server at {settings.chroma_url}: {why}. "
                 "Start it (chroma run) or unset CHROMA_URL to use the embedded store."
             ) from exc
+        _limit_requests(client, timeout)
+        return client
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def _limit_requests(client: ClientAPI, timeout: httpx.Timeout) -> None:
+    """Put ``timeout`` on the HTTP session of chromadb's client (it creates it with none)."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if not isinstance(session, httpx.Client):
+        raise ConfigError(
+            f"This chromadb version ({chromadb.__version__}) keeps its HTTP session elsewhere: "
+            "Chroma requests would have no timeout. Install the version pyproject.toml names."
+        )
+    session.timeout = timeout
 
 
 def _close_quietly(client: ClientAPI) -> None:

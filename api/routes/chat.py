@@ -48,12 +48,13 @@ def chat_response(answer: Answer, coach: Coach) -> ChatResponse:
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses=error_responses(400, 401, 404, 413, 422, 429, 500, 503),
+    responses=error_responses(400, 401, 404, 409, 413, 422, 429, 500, 503),
 )
 async def chat(
     request: ChatRequest, http: Request, coach: CoachDep, slots: AnswerSlots
 ) -> ChatResponse:
-    """Ask a question; get the cited answer once it is complete."""
+    """Ask a question; get the cited answer once it is complete. A 409 ``turn_in_progress``:
+    the session is still answering an earlier message (another tab, a double submit)."""
     channel = channel_of(http)
 
     def answer() -> ChatResponse:

@@ -104,3 +104,17 @@ def test_postgres_database_url_serves_the_coach(postgres_url: str, parts):
     assert [m.role for m in stored.messages] == ["user", "assistant"]
     assert stored.messages[1].citations == answer.citations
     pg.history.engine.dispose()
+
+
+@pytest.mark.parametrize(("fsync", "synchronous"), [(True, 2), (False, 0)])
+def test_sqlite_uses_a_rollback_journal(tmp_path: Path, fsync: bool, synchronous: int):
+    """No WAL: no memory-mapped -shm to fault on, no -wal to hold acknowledged turns."""
+    from sqlalchemy import text
+
+    history = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}", fsync=fsync)
+    history.add_message(history.create_session(), "user", "kept")
+    with history.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == synchronous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.db"]
+    history.engine.dispose()

@@ -9,13 +9,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support import COACH, SEEDS
 
@@ -157,3 +158,35 @@ def assert_complete(turns: list[tuple[int, str, str]]) -> None:
     roles = [role for _, role, _ in turns]
     assert roles == ["user", "assistant"] * (len(roles) // 2) + ["user"] * (len(roles) % 2)
     assert all(content.strip() for _, _, content in turns)
+
+
+@contextmanager
+def immutable(*paths: Path) -> Iterator[Callable[[], None]]:
+    """``chattr +i`` on ``paths`` (no write, no new file, no deletion, even as root); yields a
+    function that lifts it early (it is lifted at the end regardless)."""
+    exe = shutil.which("chattr")
+    if exe is None or os.geteuid() != 0:
+        pytest.skip("chattr +i needs the chattr tool and root")
+    names = [str(p) for p in paths if p.exists()]
+    os.sync()  # clean pages: a write to a mapped page now faults (under WAL, -shm's: a SIGBUS)
+    subprocess.run([exe, "+i", *names], check=True)
+    lifted: list[bool] = []
+
+    def lift() -> None:
+        if not lifted:
+            subprocess.run([exe, "-i", *names], check=True)
+            lifted.append(True)
+
+    try:
+        yield lift
+    finally:
+        lift()
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A loopback TCP server that accepts connections and never answers (a hung Chroma)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)  # the kernel completes each handshake; nothing ever reads
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"

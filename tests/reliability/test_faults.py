@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ from tests.reliability.support import (
     coach_env,
     coach_serve,
     free_port,
+    immutable,
+    silent_server,
     stored_turns,
 )
 from tests.support import COACH, SEEDS, make_settings
@@ -111,13 +115,164 @@ def test_a_locked_history_database_is_a_503_then_recovers(served: CoachProcess) 
     try:
         response = ask(served.client, "Which certifications help?", session_id)
         assert response.status_code == 503, response.text
-        assert "not saved" in response.json()["error"]["message"]
+        # a rollback journal's exclusive lock stops readers too: the turn fails at its read
+        assert "database is locked" in response.json()["error"]["message"]
     finally:
         other.execute("ROLLBACK")
         other.close()
     assert stored_turns(served.history_db) == before
     assert ask(served.client, "Which certifications help?", session_id).status_code == 200
     assert_complete(stored_turns(served.history_db)[session_id])
+
+
+def history_files(process: CoachProcess) -> list[Path]:
+    """The data dir and every file of the history database in it."""
+    return [process.data_dir, *process.data_dir.glob("history.db*")]
+
+
+def assert_not_saved(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "store_unavailable" and "not saved" in error["message"]
+
+
+def wait_ready(process: CoachProcess, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while (ready := process.client.get("/readyz")).status_code != 200:
+        assert time.monotonic() < deadline, ready.text
+        time.sleep(0.2)
+
+
+def test_immutable_history_files_are_a_503_not_a_crash(served: CoachProcess) -> None:
+    """N1: under WAL the next write touched the memory-mapped -shm file: a SIGBUS."""
+    # no read between the last write and the fault: a read marks -shm's page written, which
+    # hid the fault in this test (the SIGBUS comes when the next write maps a clean page)
+    first = ask(served.client).json()
+    session_id = first["session_id"]
+    second = ask(served.client, FOLLOW_UP, session_id).json()
+    before = [(QUESTION, first["answer"]), (FOLLOW_UP, second["answer"])]
+    with immutable(*history_files(served)):
+        assert_not_saved(ask(served.client))  # the repro: a new conversation first
+        assert_not_saved(ask(served.client, "Which certifications help?", session_id))
+        ready = served.client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["history"] == "not_writable"
+        assert served.proc.poll() is None  # still running
+    wait_ready(served)  # healed without a restart
+    assert [content for _, _, content in stored_turns(served.history_db)[session_id]] == [
+        text for turn in before for text in turn
+    ]
+    assert ask(served.client, "Which certifications help?", session_id).status_code == 200
+    assert_complete(stored_turns(served.history_db)[session_id])
+
+
+def test_a_server_started_on_read_only_history_heals(tmp_path: Path) -> None:
+    """N2: a connection opened while the files were read-only stayed read-only for good."""
+    data = tmp_path / ".coach"
+    with coach_serve(data, COACH_RATE_LIMIT_PER_MINUTE="0") as first:
+        wait_ready(first, 120)
+        session_id = converse(first.client)
+    before = stored_turns(data / "history.db")
+    files = [data, *data.glob("history.db*")]
+    with (
+        immutable(*files) as lift,
+        coach_serve(data, COACH_RATE_LIMIT_PER_MINUTE="0") as second,
+    ):
+        assert_not_saved(ask(second.client, "Which certifications help?", session_id))
+        ready = second.client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["history"] == "not_writable"
+        lift()  # writable again, the server still running
+        wait_ready(second)
+        assert ask(second.client, "Which certifications help?", session_id).status_code == 200
+    turns = stored_turns(data / "history.db")[session_id]
+    assert turns[: len(before[session_id])] == before[session_id] and len(turns) == 6
+    assert_complete(turns)
+
+
+def test_deleting_the_journal_files_loses_nothing(served: CoachProcess) -> None:
+    """N3: a deleted -wal took every later commit with it. The rollback journal lives only
+    during a commit, so between requests the database file alone holds every turn."""
+    session_id = converse(served.client)
+    companions = list(served.data_dir.glob("history.db-*"))
+    assert companions == []  # no -wal, no -shm, no journal left between requests
+    for suffix in ("-wal", "-shm", "-journal"):  # the repro: remove them anyway
+        Path(f"{served.history_db}{suffix}").unlink(missing_ok=True)
+    assert ask(served.client, "Which certifications help?", session_id).status_code == 200
+    on_disk = stored_turns(served.history_db)  # a fresh connection reads what a restart would
+    assert len(on_disk[session_id]) == 6
+    assert_complete(on_disk[session_id])
+
+
+def test_concurrent_turns_of_one_conversation_stay_in_order(served: CoachProcess) -> None:
+    """A double submit (or two tabs): the second turn waits for nothing and is refused with
+    409 ``turn_in_progress``; the stored conversation always alternates."""
+    session_id = converse(served.client)
+    questions = [f"Which certifications help, question {n}?" for n in range(8)]
+
+    def send(question: str) -> httpx.Response:
+        with httpx.Client(base_url=served.url, timeout=60) as client:
+            return ask(client, question, session_id)
+
+    for _ in range(3):
+        with ThreadPoolExecutor(len(questions)) as pool:
+            responses = list(pool.map(send, questions))
+        codes = sorted(r.status_code for r in responses)
+        assert set(codes) <= {200, 409} and 200 in codes, [r.text for r in responses]
+        for response in responses:
+            if response.status_code == 409:
+                assert response.json()["error"]["code"] == "turn_in_progress"
+    turns = stored_turns(served.history_db)[session_id]
+    assert_complete(turns)
+    assert len(turns) % 2 == 0
+    with (
+        httpx.Client(base_url=served.url, timeout=60) as client,
+        client.stream(
+            "POST", "/api/chat/stream", json={"message": QUESTION, "session_id": session_id}
+        ) as streaming,
+    ):
+        second = ask(client, FOLLOW_UP, session_id)  # while the stream is answering
+        events = parse_sse(streaming.read().decode())
+    assert [name for name, _ in events][-1] == "done"
+    assert second.status_code in (200, 409)
+    assert_complete(stored_turns(served.history_db)[session_id])
+
+
+def test_two_servers_on_one_postgresql_keep_a_conversation_in_order(
+    tmp_path: Path,
+    postgres_url: str,
+) -> None:
+    """Two `coach serve` processes, one database: no process-local lock could order these."""
+    env = {"COACH_RATE_LIMIT_PER_MINUTE": "0", "COACH_DATABASE_URL": postgres_url}
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    with (
+        coach_serve(tmp_path / "a" / ".coach", **env) as first,
+        coach_serve(tmp_path / "b" / ".coach", **env) as second,
+    ):
+        for server in (first, second):
+            wait_ready(server, 120)
+        session_id = converse(first.client)
+        targets = [first.url, second.url] * 4
+
+        def send(pair: tuple[int, str]) -> httpx.Response:
+            n, url = pair
+            with httpx.Client(base_url=url, timeout=60) as client:
+                return ask(client, f"Which certifications help, question {n}?", session_id)
+
+        codes: list[int] = []
+        for _ in range(3):
+            with ThreadPoolExecutor(len(targets)) as pool:
+                responses = list(pool.map(send, enumerate(targets)))
+            codes += [r.status_code for r in responses]
+            for response in responses:
+                assert response.status_code in (200, 409), response.text
+                if response.status_code == 409:
+                    assert response.json()["error"]["code"] == "turn_in_progress"
+    history = HistoryStore(postgres_url)
+    stored = history.get_session(session_id).messages
+    history.engine.dispose()
+    roles = [m.role for m in stored]
+    assert roles == ["user", "assistant"] * (len(roles) // 2)
+    assert len(roles) == 4 + 2 * codes.count(200)  # every answered turn, nothing else
 
 
 def test_spoofed_forwarded_for_does_not_dodge_the_limit(tmp_path: Path) -> None:
@@ -180,6 +335,65 @@ def test_a_chroma_server_killed_mid_run(serve: Serve, tmp_path: Path, embeddings
                 "user",
                 "Which certifications help?",
             )
+
+
+def test_an_unresponsive_chroma_ends_serve_in_one_line_within_the_timeout(
+    tmp_path: Path,
+) -> None:
+    with silent_server() as url:
+        started = time.monotonic()
+        result = subprocess.run(
+            [COACH, "serve", "--port", str(free_port())],
+            env=coach_env(tmp_path / ".coach", CHROMA_URL=url, COACH_CHROMA_TIMEOUT="2"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Cannot reach the Chroma server" in lines[0], result.stderr
+    assert "no answer within 2 s" in lines[0]
+    # the line says the 2 s timeout ended it; the bound leaves room for start-up (imports
+    # take 30 s on a loaded 2-core machine) and stays far below the hang it replaced (120 s+)
+    assert elapsed < 60, elapsed
+
+
+def test_a_paused_chroma_server_never_hangs_a_request(
+    serve: Serve, tmp_path: Path, embeddings: Any
+) -> None:
+    """SIGSTOP: Chroma's port still accepts, nothing answers. /readyz within 5 s, chat within
+    10 s (503 store_unavailable), and all is well again after SIGCONT."""
+    with chroma_server(tmp_path / "chroma") as (url, proc):
+        settings = make_settings(tmp_path / ".coach", chroma_url=url)
+        assert settings.chroma_timeout < 5
+        store = GuideStore(make_chroma_client(settings), settings.collection, embeddings)
+        from ingest.pipeline import run_ingest
+
+        assert run_ingest([SEEDS], store, settings).ok
+        with serve(store=store, chroma_url=url) as api:
+            session_id = converse(api.client)
+            proc.send_signal(signal.SIGSTOP)
+            try:
+                time.sleep(1.2)  # past the store's count cache
+                started = time.monotonic()
+                ready = api.client.get("/readyz")
+                assert time.monotonic() - started < 5
+                assert ready.status_code == 503 and ready.json()["checks"]["store"] == "unreachable"
+                started = time.monotonic()
+                response = ask(api.client, "Which certifications help?", session_id)
+                assert time.monotonic() - started < 10
+                assert response.status_code in (200, 503), response.text
+                if response.status_code == 503:
+                    assert response.json()["error"]["code"] == "store_unavailable"
+            finally:
+                proc.send_signal(signal.SIGCONT)
+            time.sleep(1.2)
+            assert api.client.get("/readyz").status_code == 200
+            assert ask(api.client, "Which certifications help?", session_id).status_code == 200
+            turns = [m["role"] for m in api.session(session_id)["messages"]]
+            assert turns[-2:] == ["user", "assistant"]
 
 
 def test_a_hanging_llm_server_falls_back_to_the_guides(serve: Serve, tmp_path: Path) -> None:
