@@ -18,6 +18,7 @@ from pathlib import Path
 
 from coach.settings import Settings
 from ingest.chunker import chunk_guide
+from ingest.formats.markdown import canonical_markdown
 from ingest.loader import MARKDOWN_SUFFIXES, Guide, normalise, parse_guide, read_guide_text
 
 SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)\s*$")  # a line after this one would be its heading
@@ -96,8 +97,11 @@ class _Copy:
             if n in wanted:
                 passage += 1
                 block = [salt_line(self.copy, passage)]
-                if self.markdown and out and out[-1].strip():
-                    block.insert(0, "")  # starts a paragraph: goes with the text after it
+                if self.markdown:  # a paragraph of its own (CommonMark would join the next line)
+                    if out and out[-1].strip():
+                        block.insert(0, "")
+                    if line.strip():
+                        block.append("")
                 out.extend(block)
                 origin.extend([-1] * len(block))
             if n == self.title_line:
@@ -111,10 +115,14 @@ class _Copy:
         return parse_guide(text, self.name), origin
 
     def keeps_structure(self, inserts: Iterable[int]) -> bool:
+        """The copy reads back as written (markdown: through the markdown reader) and has
+        the original's sections."""
         text, _ = self.render(inserts)
-        return normalise(text) == text and _structure(parse_guide(text, self.name)) == _structure(
-            self.original
-        )
+        if normalise(text) != text:
+            return False
+        if self.markdown and canonical_markdown(text).text.rstrip("\n") != text:
+            return False
+        return _structure(parse_guide(text, self.name)) == _structure(self.original)
 
     def try_insert(self, lines: Iterable[int]) -> bool:
         """Add salt before each of ``lines`` unless that would change the guide's sections.

@@ -14,6 +14,7 @@ from coach.guard import is_career_question, is_override_attempt
 from coach.history import HistoryStore
 from coach.library import Library
 from coach.links import LinkGuard, guard_links
+from coach.packed_vector import encode
 from coach.retrieval import Query, Retrieval, Retriever
 from coach.schema import Answer, Draft, RefusalReason, Restart, Retrieved, Turn
 from coach.settings import Settings
@@ -47,6 +48,14 @@ class Completed:
 
 
 StreamEvent = Delta | Restart | Completed
+
+
+def _question_vector(question: str, retrieval: Retrieval) -> dict[str, str]:
+    """The question's vector from its retrieval, packed, for the insights (none: empty)."""
+    vector = retrieval.query_vectors.get(question)
+    if vector is None:
+        return {}
+    return {"question_vector": encode(vector), "vector_model": retrieval.vector_model}
 
 
 class Coach:
@@ -224,6 +233,7 @@ class Coach:
                     "reason": draft.reason if draft.refused else None,
                     "relevance": retrieval.relevance,
                     "channel": channel,
+                    **_question_vector(question, retrieval),
                 },
             )
         answer = Answer(

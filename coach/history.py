@@ -476,6 +476,8 @@ class QuestionRecord:
     citations: list[dict[str, Any]]
     rating: str | None
     comment: str | None
+    vector: str | None = None  # the question's vector as retrieval made it (packed)
+    vector_model: str | None = None  # the model that made it
 
 
 def _decoded(value: Any) -> Any:
@@ -508,6 +510,8 @@ def questions_since(history: HistoryStore, since: datetime | None) -> list[Quest
             type_coerce(reply.citations, Text),
             FeedbackRow.rating,
             FeedbackRow.comment,
+            reply.meta["question_vector"].as_string(),
+            reply.meta["vector_model"].as_string(),
         )
         .outerjoin(
             reply,
@@ -536,15 +540,17 @@ def questions_since(history: HistoryStore, since: datetime | None) -> list[Quest
             citations=_decoded(row[8]) or [],
             rating=row[9],
             comment=row[10],
+            vector=row[11],
+            vector_model=row[12],
         )
         for row in rows
     ]
 
 
 def erase_text_before(history: HistoryStore, cutoff: datetime) -> int:
-    """Blank the people's words older than ``cutoff``: questions, their standalone forms and
-    feedback comments (the turns stay, so conversations keep their shape). Returns the
-    number of questions blanked."""
+    """Blank the people's words older than ``cutoff``: questions, their standalone forms, the
+    question vectors and feedback comments (the turns stay, so conversations keep their
+    shape). Returns the number of questions blanked."""
     with history._writing("retention purge") as db:
         blanked = db.execute(
             update(MessageRow)
@@ -556,11 +562,13 @@ def erase_text_before(history: HistoryStore, cutoff: datetime) -> int:
             select(MessageRow).where(
                 MessageRow.role == "assistant",
                 MessageRow.created_at < cutoff,
-                MessageRow.meta["standalone"].as_string() != "",
+                (MessageRow.meta["standalone"].as_string() != "")
+                | MessageRow.meta["question_vector"].as_string().is_not(None),
             )
         ).all()
         for answer in answers:
-            answer.meta = {**(answer.meta or {}), "standalone": ""}
+            kept = {k: v for k, v in (answer.meta or {}).items() if k != "question_vector"}
+            answer.meta = {**kept, "standalone": ""}
         db.execute(
             update(FeedbackRow)
             .where(FeedbackRow.created_at < cutoff, FeedbackRow.comment.is_not(None))

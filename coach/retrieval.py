@@ -35,6 +35,8 @@ class Retrieval:
     relevance: float = -1.0  # similarity adjusted by keyword evidence; compared to the floor
     rare_hit: bool = False  # a distinctive question word was matched in the context
     unknown_topics: list[str] = field(default_factory=list)  # of them, not names: the penalised
+    query_vectors: dict[str, list[float]] = field(default_factory=dict)  # text -> its vector
+    vector_model: str = ""  # the model that made them
 
     @property
     def sources(self) -> list[str]:
@@ -134,8 +136,10 @@ class HybridRetriever(Retriever):
         fused: dict[str, float] = defaultdict(float)
         found: dict[str, Retrieved] = {}
         best = -1.0
+        vectors: dict[str, list[float]] = {}
         for query in queries:
             vector = self.store.embeddings.embed_query(query.text)
+            vectors[query.text] = vector
             for rank, (chunk, sim) in enumerate(self.store.search(vector, s.candidates), 1):
                 hit = found.setdefault(chunk.chunk_id, Retrieved(chunk=chunk, score=0.0))
                 hit.similarity = max(hit.similarity or -1.0, sim)
@@ -169,7 +173,16 @@ class HybridRetriever(Retriever):
         relevance = best - s.unknown_term_penalty * min(2, len(topics))
         if not topics and rare_hit:
             relevance += s.keyword_bonus
-        return Retrieval(context, best, unknown, relevance, rare_hit, unknown_topics=topics)
+        return Retrieval(
+            context,
+            best,
+            unknown,
+            relevance,
+            rare_hit,
+            unknown_topics=topics,
+            query_vectors=vectors,
+            vector_model=self.store.model_id,
+        )
 
     def _boost_named_guides(
         self, query: Query, found: dict[str, Retrieved], fused: dict[str, float]

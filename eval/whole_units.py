@@ -16,6 +16,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from coach.schema import Statement
 from ingest.errors import GuideError
@@ -58,11 +59,11 @@ def _inline_text(token: Token) -> str:
 
 def markdown_blocks(text: str) -> GuideBlocks:
     """Paragraphs, headings and table rows as CommonMark parses ``text`` (template tags
-    such as ``{% page "/x" %}`` left out, as the published page shows)."""
+    such as ``{% page "/x" %}`` and task-list boxes left out, as the published page shows)."""
     blocks = GuideBlocks()
     row: list[str] | None = None
     text = SHORTCODE.sub("", text)  # template tags are the site's, not the writer's words
-    for token in MarkdownIt("commonmark").enable("table").parse(text):
+    for token in MarkdownIt("commonmark").enable("table").use(tasklists_plugin).parse(text):
         if token.type == "tr_open":
             row = []
         elif token.type == "tr_close" and row is not None:

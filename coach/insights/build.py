@@ -68,6 +68,7 @@ def build_report(
     start = max(since, cutoff) if since else cutoff
     questions = [q for q in read_questions(history, start) if q.asked_at <= now]
     unanswered = [q for q in questions if is_unanswered(q, settings.insights_evidence_bar)]
+    vectors.remember([(q.text, q.vector, q.vector_model) for q in unanswered])
     outcomes = Counter(q.outcome for q in questions)
     return InsightsReport(
         period=Period(

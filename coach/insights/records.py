@@ -33,6 +33,8 @@ class Asked:
     cited: list[Cited] = field(default_factory=list)
     rating: str | None = None
     comment: str | None = None
+    vector: str | None = None  # as retrieval made it, packed (coach.packed_vector)
+    vector_model: str | None = None
 
 
 def _outcome(record: QuestionRecord) -> str:
@@ -65,6 +67,8 @@ def read_questions(history: HistoryStore, since: datetime | None) -> list[Asked]
             cited=_cited(record),
             rating=record.rating,
             comment=record.comment,
+            vector=record.vector,
+            vector_model=record.vector_model,
         )
         for record in questions_since(history, since)
     ]

@@ -11,6 +11,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from coach.embeddings import embedding_model_id
+from coach.packed_vector import decode
 
 
 def _embed(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
@@ -31,6 +32,7 @@ class QuestionVectors:
         self.embeddings = embeddings
         self.path = path
         self._model = embedding_model_id(embeddings)
+        self._given: dict[str, np.ndarray] = {}
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self._model}\n{text}".encode()).hexdigest()
@@ -53,12 +55,21 @@ class QuestionVectors:
         np.savez(partial, keys=np.asarray(keys), vectors=matrix)
         os.replace(partial, self.path)
 
+    def remember(self, stored: list[tuple[str, str | None, str | None]]) -> None:
+        """Take the vectors stored with the questions (text, packed vector, model): those of
+        this model are used instead of embedding the text again."""
+        self._given = {
+            self._key(text): vector
+            for text, packed, model in stored
+            if model == self._model and (vector := decode(packed)) is not None
+        }
+
     def of(self, texts: list[str]) -> np.ndarray:
         """One unit row per text, in order."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         keys = [self._key(t) for t in texts]
-        known = self._load()
+        known = self._load() | self._given
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
         if missing:
             fresh = _embed(self.embeddings, missing)

@@ -19,6 +19,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from ingest.errors import GuideError
 from ingest.formats.canonical import Canonical
@@ -44,9 +45,10 @@ def _named(params: str, *_: object) -> bool:
 
 
 def make_parser() -> MarkdownIt:
-    """CommonMark with GFM tables, front matter and ``:::note`` admonitions (their marks go,
-    their text stays); escapes kept as their own tokens."""
+    """CommonMark with GFM tables, task lists (their boxes go), front matter and ``:::note``
+    admonitions (their marks go, their text stays); escapes kept as their own tokens."""
     parser = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+    parser.use(tasklists_plugin)
     parser.use(container_plugin, "admonition", validate=_named)
     parser.disable("text_join")
     parser.core.ruler.before("inline", "strip_shortcodes", _strip_shortcodes)

@@ -79,3 +79,9 @@ def test_a_link_whose_target_is_a_template_tag_reads_as_its_text(tmp_path: Path)
     blocks = [guide_blocks(path)]
     assert is_whole("Play 1 - Understand the power differential", blocks)
     assert is_whole("Head over to the training page.", blocks)
+
+
+def test_a_task_list_item_is_whole_without_its_box(tmp_path: Path) -> None:
+    path = tmp_path / "play.md"
+    path.write_text("- [ ] Upon starting your new role, stop doing your old job:\n")
+    assert is_whole("Upon starting your new role, stop doing your old job:", [guide_blocks(path)])

@@ -86,6 +86,13 @@ def test_admonition_marks_go_and_their_text_stays() -> None:
     )
 
 
+def test_task_list_boxes_go_and_their_items_stay() -> None:
+    text = canonical_markdown(
+        "- [ ] Stop doing your old job:\n  - [x] Hand over the on-call\n"
+    ).text
+    assert text == "- Stop doing your old job:\n  - Hand over the on-call\n"
+
+
 def test_images_go(styles: list[str]) -> None:
     text = "\n".join(styles)
     assert "calendar" not in text and "png" not in text
