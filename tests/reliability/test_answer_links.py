@@ -1,8 +1,10 @@
 """Links from a guide reach answers only when they go to an allowed origin (#23 D3).
 
 A guide links to a phishing portal and to a download, and to one page the operator
-allows. Every way an answer leaves the service — the answer's markdown, its HTML, the
-stream, a reloaded session, /v1 and Slack — shows the others as text naming their host.
+allows. The guides are plain text, which keeps its links as written (a markdown guide's
+link URLs are metadata, never prose, so they cannot reach an answer). Every way an answer
+leaves the service — the answer's markdown, its HTML, the stream, a reloaded session, /v1
+and Slack — shows the others as text naming their host.
 """
 
 from __future__ import annotations
