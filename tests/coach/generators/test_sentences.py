@@ -232,3 +232,26 @@ def test_a_bold_phrase_inside_a_paragraph_is_not_a_definition() -> None:
 def test_single_emphasis_markers_go_but_snake_case_and_arithmetic_stay() -> None:
     assert clean_inline("_By A. Writer._ A *really* big step") == "By A. Writer. A really big step"
     assert clean_inline("set my_var_name to 2 * 3 * 4") == "set my_var_name to 2 * 3 * 4"
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "The U.S. office pays 2.5 times the base. Ask J. Smith for the form.",
+            ["The U.S. office pays 2.5 times the base.", "Ask J. Smith for the form."],
+        ),
+        (
+            'She said "Start now." Then she left. Pick one, e.g. Python. Done.',
+            ['She said "Start now."', "Then she left.", "Pick one, e.g. Python.", "Done."],
+        ),
+        (
+            "Work at Acme Inc. is remote. The U.K. team (a.m. shifts) starts at 9.",
+            ["Work at Acme Inc. is remote.", "The U.K. team (a.m. shifts) starts at 9."],
+        ),
+    ],
+)
+def test_abbreviations_decimals_initials_and_quotes_stay_inside(
+    text: str, sentences: list[str]
+) -> None:
+    assert split_sentences(text) == sentences
